@@ -1,4 +1,8 @@
-"""Values the flow layer hands to the TLS layer."""
+"""Values the flow layer hands to the TLS layer.
+
+Directions are *sides* (0 = initiator, 1 = responder), not client/server: without a SYN
+the flow layer cannot know who the TLS client is; the session decides roles from the
+hellos and translates at report time, so nothing has to be relabelled mid-stream."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import NamedTuple
 class StreamChunk(NamedTuple):
     """In-order bytes of one direction of one connection."""
 
-    direction: str  # "client" | "server"
+    side: int  # 0: the connection's initiator (SYN sender, else first sender); 1: the other
     offset: int  # stream offset of data[0] (0 = first byte after the SYN, or first seen)
     data: bytes
     frame: int  # frame that delivered the last byte of this chunk
@@ -18,7 +22,7 @@ class StreamChunk(NamedTuple):
 class StreamGap(NamedTuple):
     """Bytes of one direction that were never captured."""
 
-    direction: str
+    side: int
     offset: int
     length: int
     frame: int

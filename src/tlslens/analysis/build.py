@@ -1,0 +1,187 @@
+"""Build the immutable :class:`TlsConnection` of a finished connection.
+
+This is where flow facts (endpoints, SYN) and session facts (hellos, messages) meet:
+roles are settled, certificates summarised, fingerprints and the verdict computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tlslens.analysis.fingerprints import (
+    client_fingerprints,
+    connection_fingerprints,
+    server_fingerprints,
+)
+from tlslens.analysis.model import (
+    AlertLine,
+    Endpoint,
+    HelloRecord,
+    MessageLine,
+    TlsConnection,
+)
+from tlslens.analysis.verdict import basic_findings, judge
+from tlslens.anomalies import Anomaly
+from tlslens.flows.table import Flow
+from tlslens.tls import messages as m
+from tlslens.tls.session import HISTORY_LETTERS, TlsSession
+from tlslens.x509.certs import summarize_certificate
+from tlslens.x509.ocsp import decode_ocsp_response
+
+
+def _client_side(flow: Flow, session: TlsSession) -> tuple[int, bool]:
+    """(client side, inferred?) following the report contract's rules."""
+    if flow.syn_seen:
+        return 0, False
+    if flow.synack_seen:  # side 0 is the SYN/ACK's receiver: the client
+        return 0, False
+    if session.client_side is not None:
+        return session.client_side, session.roles_from != "client_hello"
+    (_, p0), (_, p1) = flow.endpoints
+    return (0 if p0 >= p1 else 1), True
+
+
+def _certs(msg: m.CertificateMsg, anomalies: list[Anomaly], frame: int | None) -> tuple[Any, ...]:
+    out = []
+    for i, entry in enumerate(msg.entries):
+        summary = summarize_certificate(entry.der)
+        if not summary.parsed:
+            anomalies.append(Anomaly("x509.unparseable", f"certificate {i}: "
+                                     f"{'; '.join(e for _, e in summary.errors)}", frame))
+        else:
+            for fld, err in summary.errors:
+                anomalies.append(Anomaly("x509.field_error", f"certificate {i} {fld}: {err}",
+                                         frame))
+        out.append(summary)
+    return tuple(out)
+
+
+def _resumed(session: TlsSession, version: int | None) -> bool:
+    st = session.state
+    if not st.client_hellos or not st.server_hellos:
+        return False
+    ch, sh = st.client_hellos[-1][1], st.server_hellos[-1][1]
+    if sh.sslv2_format or ch.sslv2_format:
+        return False
+    if session.session_tls13():
+        pre_shared_key = sh.extension(41)
+        return pre_shared_key is not None
+    if ch.legacy_session_id and sh.legacy_session_id == ch.legacy_session_id:
+        return True
+    # Ticket resumption: the server goes straight to ChangeCipherSpec (no Certificate,
+    # no ServerKeyExchange, no ServerHelloDone between its hello and its CCS).
+    server = 1 - (session.client_side or 0)
+    after_hello = False
+    for e in st.entries:
+        if e.side != server:
+            continue
+        if e.type == "server_hello":
+            after_hello = True
+        elif after_hello and e.type in ("certificate", "server_key_exchange",
+                                        "server_hello_done", "certificate_request"):
+            return False
+        elif after_hello and e.type == "change_cipher_spec":
+            return True
+    return False
+
+
+def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnection:
+    st = session.state
+    client_side, inferred = _client_side(flow, session)
+    session.client_side = client_side
+
+    def direction(side: int) -> str:
+        return "client" if side == client_side else "server"
+
+    anomalies: list[Anomaly] = list(flow.anomalies) + list(st.anomalies)
+    if not flow.syn_seen and not flow.synack_seen:
+        anomalies.insert(0, Anomaly("tcp.midstream", "no SYN: the capture starts inside "
+                                    "this connection", flow.first_frame))
+    messages = tuple(MessageLine(e.frame, e.ts_ns, direction(e.side), e.type, e.length,
+                                 e.encrypted, e.decrypted) for e in st.entries
+                     if e.type != "limit")
+    history = "".join(
+        (HISTORY_LETTERS.get(e.type, "?").upper() if direction(e.side) == "client"
+         else HISTORY_LETTERS.get(e.type, "?")) for e in st.entries[:200])
+    client_hellos = tuple(HelloRecord(f, "client", ch) for f, ch in st.client_hellos)
+    server_hellos = tuple(HelloRecord(f, "server", sh) for f, sh in st.server_hellos)
+
+    version = session.version
+    final_sh = next((sh for _, sh in reversed(st.server_hellos)
+                     if not sh.hello_retry_request), None)
+    cipher = final_sh.cipher_suite if final_sh is not None else None
+    first_ch = st.client_hellos[0][1] if st.client_hellos else None
+
+    server_certs: tuple[Any, ...] = ()
+    entry_exts: tuple[tuple[m.Extension, ...], ...] = ()
+    client_certs: tuple[Any, ...] | None = None
+    for side, msg in st.certificates:
+        if direction(side) == "server" and not server_certs:
+            server_certs = _certs(msg, anomalies, None)
+            entry_exts = tuple(e.extensions for e in msg.entries)
+        elif direction(side) == "client" and client_certs is None:
+            client_certs = _certs(msg, anomalies, None)
+    if final_sh is not None and final_sh.sslv2_certificate and not server_certs:
+        server_certs = _certs(m.CertificateMsg(None, (m.CertificateEntry(
+            final_sh.sslv2_certificate),)), anomalies, None)
+
+    ocsp = None
+    if st.certificate_status is not None and st.certificate_status.status_type in (1, 2):
+        ocsp = decode_ocsp_response(st.certificate_status.response)
+        if "error" in ocsp:
+            anomalies.append(Anomaly("ocsp.unparseable", str(ocsp["error"]), None))
+
+    if session.complete:
+        state = "complete"
+    elif session.failed:
+        state = "failed"
+    else:
+        state = "incomplete"
+
+    hello_fps = tuple(client_fingerprints(ch) for _, ch in st.client_hellos)
+    sh_fps = tuple(server_fingerprints(sh) for _, sh in st.server_hellos)
+    first_sh = st.server_hellos[0][1] if st.server_hellos else None
+    fps = connection_fingerprints(first_ch, first_sh)
+
+    app = {direction(s): session.application_data(s) for s in (0, 1)}
+    alerts = tuple(AlertLine(a.frame, a.ts_ns, direction(a.side), a.level, a.description,
+                             a.encrypted, a.decrypted) for a in st.alerts)
+    findings = basic_findings(version, cipher, server_certs, flow.first_ts)
+    verdict = judge(state, version, cipher, findings, _failure(session))
+    (ip0, port0), (ip1, port1) = flow.endpoints
+    ends = {0: Endpoint(ip0, port0), 1: Endpoint(ip1, port1)}
+    conn = TlsConnection(
+        id=conn_id, client=ends[client_side], server=ends[1 - client_side],
+        direction_inferred=inferred, start_ns=flow.first_ts, end_ns=flow.last_ts,
+        state=state, version=version, cipher_suite=cipher,
+        server_name=first_ch.server_name if first_ch else None,
+        alpn=final_sh.alpn if final_sh else None,
+        resumed=_resumed(session, version), messages=messages, history=history,
+        app_data=app, client_hellos=client_hellos, server_hellos=server_hellos,
+        certificates=server_certs, certificate_entry_extensions=entry_exts,
+        client_certificates=client_certs, certificate_request=st.certificate_request,
+        server_key_exchange=st.server_key_exchange, server_key_exchange_valid=None,
+        client_key_exchange=st.client_key_exchange,
+        certificate_verify=tuple((direction(s), cv, None) for s, cv in st.certificate_verify),
+        new_session_tickets=tuple(st.new_session_tickets),
+        certificate_status=st.certificate_status, ocsp=ocsp,
+        encrypted_extensions=(st.encrypted_extensions.extensions
+                              if st.encrypted_extensions else None),
+        alerts=alerts, fingerprints=fps, hello_fingerprints=hello_fps,
+        server_hello_fingerprints=sh_fps, verdict=verdict, findings=tuple(findings),
+        anomalies=tuple(anomalies))
+    return conn
+
+
+def _failure(session: TlsSession) -> str | None:
+    """Why a failed handshake failed, in words."""
+    from tlslens.registry import name
+
+    for a in session.state.alerts:
+        if a.level == 2 and a.description is not None:
+            who = "client" if a.side == session.client_side else "server"
+            return f"the {who} sent a fatal alert: " \
+                   f"{name('alerts', a.description) or a.description}"
+    if session.reset_seen:
+        return "the connection was reset before the handshake completed"
+    return None

@@ -1,0 +1,199 @@
+"""The connection table: TCP segments -> per-connection, per-side byte streams.
+
+Connections are keyed by their 4-tuple. Sides are 0 (the initiator: the SYN's sender,
+else the first packet's sender) and 1. A new SYN after FIN/RST, or with a different
+initial sequence number, starts a new connection on the same 4-tuple. Consumers (the TLS
+sessions) are created by a factory and told about data, gaps, resets and the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from tlslens.anomalies import Anomaly
+from tlslens.flows.reassembly import DirectionReassembler
+from tlslens.packets.types import ACK, FIN, RST, SYN, TcpSegment
+
+#: A closed connection's entry is forgotten this long (capture time) after its close.
+CLOSED_LINGER_NS = 120 * 1_000_000_000
+#: How often (in segments) idle and closed entries are swept.
+SWEEP_EVERY = 50_000
+#: A connection silent this long (capture time) is finished and forgotten.
+IDLE_TIMEOUT_NS = 600 * 1_000_000_000
+
+
+class StreamConsumer(Protocol):
+    def on_data(self, side: int, data: bytes, frame: int, ts_ns: int) -> None: ...
+    def on_gap(self, side: int, length: int, frame: int) -> None: ...
+    def on_reset(self) -> None: ...
+    def on_roles(self, client_side: int) -> None: ...
+
+
+class Flow:
+    """One TCP connection."""
+
+    __slots__ = ("index", "endpoints", "syn_seen", "synack_seen", "fin", "rst", "closed",
+                 "first_frame", "last_frame", "first_ts", "last_ts", "dirs", "consumer",
+                 "anomalies", "closed_ts", "packets", "done")
+
+    def __init__(self, index: int, seg: TcpSegment, initiator_is_src: bool) -> None:
+        self.index = index
+        src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
+        self.endpoints = (src, dst) if initiator_is_src else (dst, src)
+        self.syn_seen = False
+        self.synack_seen = False
+        self.fin = [False, False]
+        self.rst = False
+        self.closed = False
+        self.closed_ts = 0
+        self.first_frame = seg.frame
+        self.last_frame = seg.frame
+        self.first_ts = seg.ts_ns
+        self.last_ts = seg.ts_ns
+        self.anomalies: list[Anomaly] = []
+        self.consumer: StreamConsumer | None = None
+        self.packets = 0
+        self.done = False
+        self.dirs = (self._reassembler(0), self._reassembler(1))
+
+    def _reassembler(self, side: int) -> DirectionReassembler:
+        def data(off: int, chunk: bytes, frame: int, ts: int) -> None:
+            if self.consumer is not None:
+                self.consumer.on_data(side, chunk, frame, ts)
+
+        def gap(off: int, length: int, frame: int, ts: int) -> None:
+            self.anomalies.append(Anomaly("tcp.gap", f"{length} bytes missing at stream offset"
+                                          f" {off} of side {side}", frame, direction=str(side),
+                                          offset=off))
+            if self.consumer is not None:
+                self.consumer.on_gap(side, length, frame)
+
+        def anomaly(aid: str, detail: str, frame: int) -> None:
+            if len(self.anomalies) < 1000:
+                self.anomalies.append(Anomaly(aid, detail, frame, direction=str(side)))
+
+        return DirectionReassembler(data, gap, anomaly)
+
+    def side_of(self, seg: TcpSegment) -> int:
+        return 0 if (seg.src, seg.sport) == self.endpoints[0] else 1
+
+    def flush(self) -> None:
+        for side in (0, 1):
+            self.dirs[side].flush(self.last_frame, self.last_ts)
+
+
+FlowFactory = Callable[[Flow], "StreamConsumer | None"]
+FlowEnd = Callable[[Flow], None]
+
+
+class FlowTable:
+    """Routes segments to connections; tells ``on_end`` when each connection is over."""
+
+    def __init__(self, factory: FlowFactory, on_end: FlowEnd) -> None:
+        self.flows: dict[tuple[str, int, str, int], Flow] = {}
+        self.factory = factory
+        self.on_end = on_end
+        self.count = 0
+        self._since_sweep = 0
+
+    def add(self, seg: TcpSegment) -> None:
+        a, b = (seg.src, seg.sport), (seg.dst, seg.dport)
+        key = (seg.src, seg.sport, seg.dst, seg.dport) if a <= b else \
+            (seg.dst, seg.dport, seg.src, seg.sport)
+        flow = self.flows.get(key)
+        flags = seg.flags
+        syn_only = flags & (SYN | ACK) == SYN
+        if flow is not None and syn_only and self._is_new_connection(flow, seg):
+            self._end(flow)
+            flow = None
+        if flow is None:
+            if flags & RST and not seg.payload:
+                return  # a reset for a connection we never saw: nothing to analyse
+            initiator_is_src = not (flags & SYN and flags & ACK)
+            flow = Flow(self.count, seg, initiator_is_src)
+            self.count += 1
+            self.flows[key] = flow
+            flow.consumer = self.factory(flow)
+        elif flow.done:
+            return
+        self._segment(flow, seg)
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self._sweep(seg.ts_ns)
+
+    @staticmethod
+    def _is_new_connection(flow: Flow, seg: TcpSegment) -> bool:
+        if flow.closed or flow.rst or any(flow.fin):
+            return True
+        side = flow.side_of(seg)
+        d = flow.dirs[side]
+        return side == 0 and flow.syn_seen and d.isn is not None and \
+            (seg.seq + 1) & 0xFFFFFFFF != d.isn
+
+    def _segment(self, flow: Flow, seg: TcpSegment) -> None:
+        side = flow.side_of(seg)
+        flow.packets += 1
+        flow.last_frame = seg.frame
+        flow.last_ts = seg.ts_ns
+        flags = seg.flags
+        d = flow.dirs[side]
+        if flags & SYN:
+            if flags & ACK:
+                flow.synack_seen = True
+            else:
+                flow.syn_seen = True
+            d.syn(seg.seq)
+            seq = (seg.seq + 1) & 0xFFFFFFFF
+            if flow.consumer is not None:
+                flow.consumer.on_roles(0)  # side 0 is the SYN's sender by construction
+        else:
+            seq = seg.seq
+        if flags & ACK:
+            flow.dirs[1 - side].acked(seg.ack, seg.frame, seg.ts_ns)
+        if seg.payload:
+            d.segment(seq, seg.payload, seg.frame, seg.ts_ns)
+        if flags & FIN:
+            flow.fin[side] = True
+        if flags & RST:
+            flow.rst = True
+            if flow.consumer is not None:
+                flow.consumer.on_reset()
+        if (flow.fin[0] and flow.fin[1]) or flow.rst:
+            if not flow.closed:
+                flow.closed = True
+                flow.closed_ts = seg.ts_ns
+                self._finish(flow)
+
+    def _finish(self, flow: Flow) -> None:
+        """The connection is over: flush and hand it on (its entry lingers for strays)."""
+        if flow.done:
+            return
+        flow.flush()
+        flow.done = True
+        self.on_end(flow)
+
+    def _end(self, flow: Flow) -> None:
+        self._finish(flow)
+        key = _key(flow)
+        if self.flows.get(key) is flow:
+            del self.flows[key]
+
+    def _sweep(self, now_ns: int) -> None:
+        self._since_sweep = 0
+        for flow in list(self.flows.values()):
+            if flow.done and now_ns - flow.closed_ts > CLOSED_LINGER_NS:
+                del self.flows[_key(flow)]
+            elif not flow.done and now_ns - flow.last_ts > IDLE_TIMEOUT_NS:
+                self._end(flow)
+
+    def finish(self) -> None:
+        """End of capture: every open connection ends, in order of their first packet."""
+        for flow in sorted(self.flows.values(), key=lambda f: f.index):
+            self._finish(flow)
+        self.flows.clear()
+
+
+def _key(flow: Flow) -> tuple[str, int, str, int]:
+    (sa, sp), (da, dp) = flow.endpoints
+    return (sa, sp, da, dp) if (sa, sp) <= (da, dp) else (da, dp, sa, sp)

@@ -1,0 +1,185 @@
+"""The pipeline: a capture in, analysed TLS connections out.
+
+The only place the layers are wired together. It streams: packets are decoded and fed
+to the connection table one at a time, and each connection is built and handed out as
+soon as its TCP connection ends, so memory follows the open connections, not the file.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from tlslens.analysis.build import build_connection
+from tlslens.analysis.model import AnalysisResult, CaptureSummary, TlsConnection
+from tlslens.anomalies import Anomaly
+from tlslens.capture.reader import open_capture
+from tlslens.capture.types import SecretsItem
+from tlslens.flows.table import Flow, FlowTable
+from tlslens.packets.decoder import PacketDecoder
+from tlslens.tls.session import TlsSession
+
+#: Capture-level anomalies kept (the rest are counted in a final limit.reached).
+MAX_CAPTURE_ANOMALIES = 1000
+
+
+@dataclass(slots=True)
+class Options:
+    """Knobs of one analysis run."""
+
+    skip_after_handshake: bool = True
+
+
+@dataclass(slots=True)
+class RunState:
+    """Counters and leftovers of one run, filled while connections stream out."""
+
+    tcp_connections: int = 0
+    tls_connections: int = 0
+    anomalies: list[Anomaly] = field(default_factory=list)
+    secrets: list[SecretsItem] = field(default_factory=list)
+    summary: CaptureSummary | None = None
+    dropped_anomalies: int = 0
+
+
+class _Ordered:
+    """Hands out built connections in order of their first packet, with gapless ids.
+
+    Connections end in any order; a connection may only get its id once every connection
+    that started before it has ended (and been found to be TLS or not)."""
+
+    def __init__(self, emit: Callable[[TlsConnection], None]) -> None:
+        self.emit = emit
+        self.waiting: dict[int, tuple[Flow, TlsSession] | None] = {}
+        self.next_flow = 0
+        self.next_id = 0
+
+    def done(self, flow: Flow, session: TlsSession | None) -> None:
+        self.waiting[flow.index] = (flow, session) if session is not None else None
+        while self.next_flow in self.waiting:
+            item = self.waiting.pop(self.next_flow)
+            self.next_flow += 1
+            if item is not None:
+                self.emit_one(*item)
+
+    def emit_one(self, flow: Flow, session: TlsSession) -> None:
+        conn_id = self.next_id
+        try:
+            conn = build_connection(conn_id, flow, session)
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the other connections
+            run_bug = Anomaly("internal.error", f"connection {flow.endpoints}: "
+                              f"{type(exc).__name__}: {exc}; "
+                              f"{traceback.format_exc(limit=-1).strip().splitlines()[-1]}",
+                              flow.first_frame)
+            self.emit(_broken(conn_id, flow, run_bug))
+        else:
+            self.emit(conn)
+        self.next_id += 1
+
+
+def _broken(conn_id: int, flow: Flow, anomaly: Anomaly) -> TlsConnection:
+    """A minimal connection standing in for one whose analysis hit a bug."""
+    from tlslens.analysis.fingerprints import Fingerprints
+    from tlslens.analysis.model import Endpoint, Verdict
+
+    (ip0, p0), (ip1, p1) = flow.endpoints
+    return TlsConnection(
+        id=conn_id, client=Endpoint(ip0, p0), server=Endpoint(ip1, p1),
+        direction_inferred=True, start_ns=flow.first_ts, end_ns=flow.last_ts,
+        state="incomplete", version=None, cipher_suite=None, server_name=None, alpn=None,
+        resumed=False, messages=(), history="", app_data={"client": (0, 0),
+                                                          "server": (0, 0)},
+        client_hellos=(), server_hellos=(), certificates=(), certificate_entry_extensions=(),
+        client_certificates=None, certificate_request=None, server_key_exchange=None,
+        server_key_exchange_valid=None, client_key_exchange=None, certificate_verify=(),
+        new_session_tickets=(), certificate_status=None, ocsp=None,
+        encrypted_extensions=None, alerts=(), fingerprints=Fingerprints(),
+        hello_fingerprints=(), server_hello_fingerprints=(),
+        verdict=Verdict("acceptable", "not judged: internal error"), anomalies=(anomaly,))
+
+
+def iter_connections(source: str | BinaryIO, run: RunState | None = None,
+                     options: Options | None = None) -> Iterator[TlsConnection]:
+    """Analyse a capture, yielding each TLS connection as soon as it is known.
+
+    ``source`` is a path, ``"-"`` for standard input, or a binary file object. Counters
+    and capture-level anomalies land in ``run`` (read it after the iterator is done).
+    Raises :class:`tlslens.capture.reader.CaptureFormatError` only when the source is not
+    a capture at all.
+    """
+    run = run if run is not None else RunState()
+    options = options or Options()
+    reader = open_capture(source)
+    decoder = PacketDecoder()
+    ready: list[TlsConnection] = []
+    ordered = _Ordered(ready.append)
+    sessions: dict[int, TlsSession] = {}
+
+    def factory(flow: Flow) -> TlsSession:
+        session = TlsSession(skip_after_handshake=options.skip_after_handshake)
+        sessions[flow.index] = session
+        return session
+
+    def on_end(flow: Flow) -> None:
+        session = sessions.pop(flow.index, None)
+        run.tcp_connections += 1
+        if session is not None:
+            session.finish(flow.last_frame)
+        if session is not None and session.seen_tls:
+            run.tls_connections += 1
+            ordered.done(flow, session)
+        else:
+            ordered.done(flow, None)
+
+    table = FlowTable(factory, on_end)
+    for item in reader:
+        if isinstance(item, SecretsItem):
+            run.secrets.append(item)
+            continue
+        seg = decoder.decode(item)
+        if seg is not None:
+            table.add(seg)
+        if ready:
+            yield from ready
+            ready.clear()
+    table.finish()
+    yield from ready
+    ready.clear()
+    _collect_anomalies(run, reader.anomalies, decoder.anomalies)
+    run.summary = CaptureSummary(
+        path=source if isinstance(source, str) else getattr(source, "name", "-"),
+        format=reader.info.format, compressed=reader.info.compressed,
+        link_types=tuple(reader.link_types), packets=reader.packets, bytes=reader.bytes,
+        first_ns=reader.first_ts_ns, last_ns=reader.last_ts_ns)
+
+
+def _collect_anomalies(run: RunState, *sources: list[Anomaly]) -> None:
+    for src in sources:
+        for a in src:
+            if len(run.anomalies) < MAX_CAPTURE_ANOMALIES:
+                run.anomalies.append(a)
+            else:
+                run.dropped_anomalies += 1
+    if run.dropped_anomalies:
+        run.anomalies.append(Anomaly("limit.reached", f"{run.dropped_anomalies} more "
+                                     "capture-level anomalies not listed"))
+
+
+def analyze(source: str | BinaryIO, options: Options | None = None) -> AnalysisResult:
+    """Analyse a whole capture and return every TLS connection in it.
+
+    The library entry point (``tlslens.analyze``). It keeps all connections in memory;
+    use :func:`iter_connections` to stream a very large capture.
+    """
+    run = RunState()
+    connections = tuple(iter_connections(source, run, options))
+    assert run.summary is not None
+    return AnalysisResult(capture=run.summary, connections=connections,
+                          stats=stats_of(run), anomalies=tuple(run.anomalies))
+
+
+def stats_of(run: RunState) -> dict[str, int]:
+    return {"tcp_connections": run.tcp_connections, "tls_connections": run.tls_connections,
+            "decryption_secrets_blocks": len(run.secrets)}

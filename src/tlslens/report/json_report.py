@@ -1,0 +1,217 @@
+"""The JSON report (../shared/spec/json-report.md): pure functions of the analysis result.
+
+Deterministic: keys sorted when serialised, no wall-clock data, so golden files stay
+byte-stable. Every object of one kind has the same keys (absent things are null or []).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from typing import Any
+
+from tlslens import __version__
+from tlslens.analysis.model import AnalysisResult, TlsConnection
+from tlslens.registry import coded, name, version_name
+from tlslens.tls import messages as m
+from tlslens.tls.extensions import dn_rfc4514, wire_text
+
+SCHEMA_VERSION = 1
+
+
+def packet_time(ns: int | None) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds)."""
+    if ns is None:
+        return None
+    secs, rem = divmod(ns, 1_000_000_000)
+    t = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{rem // 1000:06d}Z"
+
+
+def seconds_time(secs: int) -> str | None:
+    try:
+        t = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def version_coded(v: int | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {"code": v, "name": version_name(v)}
+
+
+def extension_dict(ext: m.Extension) -> dict[str, Any]:
+    return {"code": ext.code, "name": name("extensions", ext.code), "length": len(ext.raw),
+            "data": ext.data, "raw": ext.raw.hex()}
+
+
+def _coded_list(table: str, values: tuple[int, ...]) -> list[dict[str, Any]]:
+    return [coded(table, v) for v in values]
+
+
+def client_hello_dict(ch: m.ClientHello, fps: Any) -> dict[str, Any]:
+    table = "sslv2_cipher_specs" if ch.sslv2_format else "cipher_suites"
+    random_time = None
+    if ch.random is not None:
+        random_time = seconds_time(int.from_bytes(ch.random[:4], "big"))
+    return {
+        "record_version": ch.record_version, "version": ch.legacy_version,
+        "sslv2_format": ch.sslv2_format,
+        "random": ch.random.hex() if ch.random is not None else None,
+        "challenge": ch.challenge.hex() if ch.challenge is not None else None,
+        "random_time": random_time,
+        "session_id": ch.legacy_session_id.hex(),
+        "cipher_suites": _coded_list(table, ch.cipher_suites),
+        "compression_methods": list(ch.compression_methods),
+        "extensions": [extension_dict(e) for e in ch.extensions],
+        "server_name": ch.server_name, "alpn": list(ch.alpn),
+        "supported_groups": _coded_list("groups", ch.supported_groups),
+        "ec_point_formats": list(ch.ec_point_formats),
+        "signature_algorithms": _coded_list("signature_schemes", ch.signature_algorithms),
+        "signature_algorithms_cert": _coded_list("signature_schemes",
+                                                 ch.signature_algorithms_cert),
+        "supported_versions": [version_coded(v) for v in ch.supported_versions],
+        "key_share_groups": _coded_list("groups", ch.key_share_groups),
+        "psk_key_exchange_modes": list(ch.psk_key_exchange_modes),
+        "psk_identities": ch.psk_identities,
+        "fingerprints": fps.to_dict(),
+    }
+
+
+def server_hello_dict(sh: m.ServerHello, fps: Any) -> dict[str, Any]:
+    return {
+        "record_version": sh.record_version, "version": sh.legacy_version,
+        "sslv2_format": sh.sslv2_format,
+        "random": sh.random.hex() if sh.random is not None else None,
+        "session_id": sh.legacy_session_id.hex(),
+        "cipher_suite": coded("cipher_suites", sh.cipher_suite)
+        if sh.cipher_suite is not None else None,
+        "cipher_suites": _coded_list("sslv2_cipher_specs", sh.sslv2_cipher_specs),
+        "compression_method": sh.compression_method,
+        "extensions": [extension_dict(e) for e in sh.extensions],
+        "selected_version": version_coded(sh.selected_version),
+        "alpn": sh.alpn,
+        "key_share_group": coded("groups", sh.key_share_group)
+        if sh.key_share_group is not None else None,
+        "ec_point_formats": list(sh.ec_point_formats),
+        "hello_retry_request": sh.hello_retry_request,
+        "downgrade_sentinel": sh.downgrade_sentinel,
+        "fingerprints": {"ja3s": fps.ja3s, "ja3s_full": fps.ja3s_full},
+    }
+
+
+def server_key_exchange_dict(ske: m.ServerKeyExchange, valid: bool | None) -> dict[str, Any]:
+    return {
+        "kind": ske.kind, "curve_type": ske.curve_type,
+        "named_curve": coded("groups", ske.named_curve) if ske.named_curve is not None
+        else None,
+        "public_key": ske.public_key.hex() if ske.public_key is not None else None,
+        "dh_p_bits": _bits(ske.dh_p), "dh_g": ske.dh_g.hex() if ske.dh_g is not None else None,
+        "dh_ys": ske.dh_ys.hex() if ske.dh_ys is not None else None,
+        "rsa_modulus_bits": _bits(ske.rsa_modulus),
+        "psk_identity_hint": wire_text(ske.psk_identity_hint)
+        if ske.psk_identity_hint is not None else None,
+        "signature_algorithm": coded("signature_schemes", ske.signature_algorithm)
+        if ske.signature_algorithm is not None else None,
+        "signature": ske.signature.hex() if ske.signature is not None else None,
+        "signature_valid": valid,
+    }
+
+
+def _bits(b: bytes | None) -> int | None:
+    return int.from_bytes(b, "big").bit_length() if b is not None else None
+
+
+def certificate_request_dict(cr: m.CertificateRequest) -> dict[str, Any]:
+    return {"certificate_types": list(cr.certificate_types),
+            "signature_algorithms": _coded_list("signature_schemes", cr.signature_algorithms),
+            "certificate_authorities": [dn_rfc4514(dn) or dn.hex()
+                                        for dn in cr.certificate_authorities]}
+
+
+def connection_to_dict(c: TlsConnection) -> dict[str, Any]:
+    cert_dicts = []
+    for i, cert in enumerate(c.certificates):
+        exts = c.certificate_entry_extensions[i] if i < len(c.certificate_entry_extensions) \
+            else ()
+        cert_dicts.append(cert.to_dict([extension_dict(e) for e in exts]))
+    return {
+        "id": c.id, "transport": "tcp",
+        "client": {"ip": c.client.ip, "port": c.client.port},
+        "server": {"ip": c.server.ip, "port": c.server.port},
+        "direction_inferred": c.direction_inferred,
+        "start_time": packet_time(c.start_ns), "end_time": packet_time(c.end_ns),
+        "state": c.state, "version": version_coded(c.version),
+        "cipher_suite": coded("cipher_suites", c.cipher_suite)
+        if c.cipher_suite is not None else None,
+        "server_name": c.server_name, "alpn": c.alpn, "resumed": c.resumed,
+        "verdict": {"level": c.verdict.level, "summary": c.verdict.summary},
+        "messages": [{"frame": ml.frame, "time": packet_time(ml.ts_ns),
+                      "direction": ml.direction, "type": ml.type, "length": ml.length,
+                      "encrypted": ml.encrypted, "decrypted": ml.decrypted}
+                     for ml in c.messages],
+        "history": c.history,
+        "application_data": {d: {"records": c.app_data[d][0], "bytes": c.app_data[d][1]}
+                             for d in ("client", "server")},
+        "client_hellos": [dict(client_hello_dict(h.hello, fp), frame=h.frame)
+                          for h, fp in zip(c.client_hellos, c.hello_fingerprints)],
+        "server_hellos": [dict(server_hello_dict(h.hello, fp), frame=h.frame)
+                          for h, fp in zip(c.server_hellos, c.server_hello_fingerprints)],
+        "certificates": cert_dicts,
+        "certificate_request": certificate_request_dict(c.certificate_request)
+        if c.certificate_request is not None else None,
+        "client_certificates": [cert.to_dict() for cert in c.client_certificates]
+        if c.client_certificates is not None else None,
+        "server_key_exchange": server_key_exchange_dict(c.server_key_exchange,
+                                                        c.server_key_exchange_valid)
+        if c.server_key_exchange is not None else None,
+        "client_key_exchange": {
+            "kind": c.client_key_exchange.kind,
+            "public_key_length": len(c.client_key_exchange.public_key)
+            if c.client_key_exchange.public_key is not None else None}
+        if c.client_key_exchange is not None else None,
+        "certificate_verify": [{"direction": d, "signature_algorithm":
+                                coded("signature_schemes", cv.signature_algorithm)
+                                if cv.signature_algorithm is not None else None,
+                                "signature_valid": valid}
+                               for d, cv, valid in c.certificate_verify],
+        "new_session_tickets": [{"lifetime": t.lifetime, "ticket_length": len(t.ticket),
+                                 "age_add": t.age_add,
+                                 "extensions": [extension_dict(e) for e in t.extensions]}
+                                for t in c.new_session_tickets],
+        "certificate_status": {"type": c.certificate_status.status_type, "ocsp": c.ocsp}
+        if c.certificate_status is not None else None,
+        "encrypted_extensions": [extension_dict(e) for e in c.encrypted_extensions]
+        if c.encrypted_extensions is not None else None,
+        "alerts": [{"frame": a.frame, "time": packet_time(a.ts_ns), "direction": a.direction,
+                    "level": a.level,
+                    "description": coded("alerts", a.description)
+                    if a.description is not None else None,
+                    "encrypted": a.encrypted, "decrypted": a.decrypted} for a in c.alerts],
+        "fingerprints": c.fingerprints.to_dict(),
+        "findings": [{"id": f.id, "severity": f.severity, "title": f.title,
+                      "detail": f.detail} for f in c.findings],
+        "esim": c.esim, "decryption": c.decryption,
+        "anomalies": [a.to_dict() for a in c.anomalies],
+    }
+
+
+def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
+    cap = result.capture
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "tlslens", "version": __version__},
+        "capture": {"path": cap.path, "format": cap.format, "compressed": cap.compressed,
+                    "link_types": list(cap.link_types), "packets": cap.packets,
+                    "bytes": cap.bytes, "first_time": packet_time(cap.first_ns),
+                    "last_time": packet_time(cap.last_ns)},
+        "connections": [c.to_dict() for c in result.connections],
+        "stats": dict(result.stats),
+        "anomalies": [a.to_dict() for a in result.anomalies],
+    }
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

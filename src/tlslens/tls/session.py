@@ -1,0 +1,502 @@
+"""Per-connection TLS state: records in, decoded handshake out.
+
+One :class:`TlsSession` per TCP connection. It owns the two record streams, reassembles
+handshake messages across records (and splits several out of one record), tracks the
+negotiated version and which side encrypts, decides client and server roles from the
+hellos when no SYN did, and keeps everything the analysis needs. It never raises on
+input: each problem is a named anomaly.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from tlslens.anomalies import Anomaly
+from tlslens.tls import messages as m
+from tlslens.tls.handshake import MAX_HANDSHAKE_LENGTH, ParseContext, parse_body
+from tlslens.tls.reader import DecodeError, Reader
+from tlslens.tls.records import Record, RecordStream
+from tlslens.tls.sslv2 import parse_sslv2_client_hello, parse_sslv2_server_hello
+
+HANDSHAKE_TYPE_NAMES = {
+    m.HELLO_REQUEST: "hello_request", m.CLIENT_HELLO: "client_hello",
+    m.SERVER_HELLO: "server_hello", m.HELLO_VERIFY_REQUEST: "hello_verify_request",
+    m.NEW_SESSION_TICKET: "new_session_ticket", m.END_OF_EARLY_DATA: "end_of_early_data",
+    m.ENCRYPTED_EXTENSIONS: "encrypted_extensions", m.CERTIFICATE: "certificate",
+    m.SERVER_KEY_EXCHANGE: "server_key_exchange",
+    m.CERTIFICATE_REQUEST: "certificate_request", m.SERVER_HELLO_DONE: "server_hello_done",
+    m.CERTIFICATE_VERIFY: "certificate_verify", m.CLIENT_KEY_EXCHANGE: "client_key_exchange",
+    m.FINISHED: "finished", m.CERTIFICATE_URL: "certificate_url",
+    m.CERTIFICATE_STATUS: "certificate_status", m.SUPPLEMENTAL_DATA: "supplemental_data",
+    m.KEY_UPDATE: "key_update", m.COMPRESSED_CERTIFICATE: "compressed_certificate",
+    m.MESSAGE_HASH: "message_hash",
+}
+
+#: Zeek-style one letter per message, upper case from the client, lower from the server.
+HISTORY_LETTERS = {
+    "client_hello": "c", "server_hello": "s", "hello_retry_request": "r",
+    "certificate": "x", "server_key_exchange": "k", "client_key_exchange": "k",
+    "certificate_request": "q", "server_hello_done": "d", "certificate_verify": "v",
+    "finished": "f", "new_session_ticket": "t", "encrypted_extensions": "e",
+    "change_cipher_spec": "z", "alert": "a", "encrypted_handshake": "f",
+    "encrypted_record": "y", "certificate_status": "o", "key_update": "u",
+    "heartbeat": "h", "hello_request": "p", "compressed_certificate": "x",
+    "end_of_early_data": "n", "sslv2_client_hello": "2", "sslv2_server_hello": "2",
+    "sslv2_other": "y",
+}
+
+#: Handshake bytes buffered per side while waiting for the rest of a message.
+MAX_MESSAGES = 10_000
+MAX_DECOMPRESSED = 1 << 24
+
+
+class Entry(NamedTuple):
+    """One line of the message ladder."""
+
+    side: int
+    type: str
+    length: int
+    frame: int
+    ts_ns: int
+    encrypted: bool
+    decrypted: bool = False
+
+
+class AlertEntry(NamedTuple):
+    side: int
+    frame: int
+    ts_ns: int
+    level: int | None
+    description: int | None
+    encrypted: bool
+    decrypted: bool = False
+
+
+@dataclass(slots=True)
+class SessionState:
+    """What one connection's handshake produced (mutable while the capture is read)."""
+
+    entries: list[Entry] = field(default_factory=list)
+    alerts: list[AlertEntry] = field(default_factory=list)
+    client_hellos: list[tuple[int, m.ClientHello]] = field(default_factory=list)  # (frame, ch)
+    server_hellos: list[tuple[int, m.ServerHello]] = field(default_factory=list)
+    certificates: list[tuple[int, m.CertificateMsg]] = field(default_factory=list)  # per side
+    server_key_exchange: m.ServerKeyExchange | None = None
+    client_key_exchange: m.ClientKeyExchange | None = None
+    certificate_request: m.CertificateRequest | None = None
+    certificate_verify: list[tuple[int, m.CertificateVerify]] = field(default_factory=list)
+    new_session_tickets: list[m.NewSessionTicket] = field(default_factory=list)
+    certificate_status: m.CertificateStatus | None = None
+    encrypted_extensions: m.EncryptedExtensions | None = None
+    finished: list[tuple[int, m.Finished]] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=list)
+
+
+class TlsSession:
+    """Feed it stream chunks and gaps of both sides; read ``state`` and the properties."""
+
+    def __init__(self, client_side: int | None = None, midstream: bool = False,
+                 skip_after_handshake: bool = True) -> None:
+        self.client_side = client_side  # 0/1 when known (from the SYN), else None
+        self.roles_from = "syn" if client_side is not None else None
+        self.streams = (RecordStream(0, midstream), RecordStream(1, midstream))
+        self.hsbuf = [bytearray(), bytearray()]
+        self.encrypted = [False, False]
+        self.ctx = ParseContext()
+        self.version: int | None = None
+        self.state = SessionState()
+        self.complete = False
+        self.failed = False
+        self.reset_seen = False
+        self.skip_after_handshake = skip_after_handshake
+        self.seen_tls = False
+        self.hs_broken = [False, False]
+        self._app = [[0, 0], [0, 0]]  # records, bytes counted outside the skip path
+        self._server_encrypted_seen = False
+        self._client_flight_frame: int | None = None
+        self._sslv2_after_hello = [0, 0]
+
+    # -- roles ----------------------------------------------------------------------
+    def role(self, side: int) -> str:
+        """"client" or "server" for a side (sides are undecided until a hello says)."""
+        client = self.client_side if self.client_side is not None else 0
+        return "client" if side == client else "server"
+
+    def _decide_client(self, side: int, how: str) -> None:
+        if self.client_side is None:
+            self.client_side = side
+            self.roles_from = how
+
+    def _is_server(self, side: int) -> bool:
+        return self.client_side is not None and side != self.client_side
+
+    # -- input ----------------------------------------------------------------------
+    def on_data(self, side: int, data: bytes, frame: int, ts_ns: int) -> None:
+        for rec in self.streams[side].feed(data, frame, ts_ns):
+            self._record(rec)
+        if self.streams[side].anomalies:
+            self.state.anomalies.extend(self.streams[side].anomalies)
+            self.streams[side].anomalies.clear()
+
+    def on_gap(self, side: int, length: int, frame: int) -> None:
+        self.streams[side].gap(length, frame)
+        if self.hsbuf[side]:
+            self.hsbuf[side] = bytearray()
+
+    def on_roles(self, client_side: int) -> None:
+        """The TCP handshake says which side is the client: that beats the hellos."""
+        self.client_side = client_side
+        self.roles_from = "syn"
+
+    def on_reset(self) -> None:
+        self.reset_seen = True
+        if not self.complete and self.seen_tls:
+            self.failed = True
+
+    def finish(self, last_frame: int | None) -> None:
+        for side in (0, 1):
+            self.streams[side].finish(last_frame)
+            self.state.anomalies.extend(self.streams[side].anomalies)
+            self.streams[side].anomalies.clear()
+            if self.hsbuf[side]:
+                self.state.anomalies.append(Anomaly(
+                    "tls.hs.truncated", f"stream ends {len(self.hsbuf[side])} bytes into a "
+                    "handshake message", last_frame))
+        if self.client_side is None:
+            self.roles_from = None
+
+    def session_tls13(self) -> bool:
+        return self.ctx.tls13
+
+    @property
+    def handshake_done(self) -> bool:
+        return self.complete or self.failed
+
+    def application_data(self, side: int) -> tuple[int, int]:
+        s = self.streams[side]
+        return self._app[side][0] + s.app_records, self._app[side][1] + s.app_bytes
+
+    # -- records --------------------------------------------------------------------
+    def _record(self, rec: Record) -> None:
+        self.seen_tls = True
+        ctype = rec.content_type
+        if ctype == m.HANDSHAKE:
+            self._handshake_record(rec)
+        elif ctype == m.APPLICATION_DATA:
+            self._application_record(rec)
+        elif ctype == m.CHANGE_CIPHER_SPEC:
+            self._ccs(rec)
+        elif ctype == m.ALERT:
+            self._alert(rec)
+        elif ctype == m.HEARTBEAT:
+            self._entry(rec.side, "heartbeat", rec.length, rec.frame, rec.ts_ns,
+                        self.encrypted[rec.side])
+        elif ctype == -1:
+            self._sslv2(rec)
+
+    def _entry(self, side: int, kind: str, length: int, frame: int, ts_ns: int,
+               encrypted: bool, decrypted: bool = False) -> None:
+        if len(self.state.entries) < MAX_MESSAGES:
+            self.state.entries.append(Entry(side, kind, length, frame, ts_ns, encrypted,
+                                            decrypted))
+        elif len(self.state.entries) == MAX_MESSAGES:
+            self.state.entries.append(Entry(side, "limit", 0, frame, ts_ns, False))
+            self.state.anomalies.append(Anomaly("limit.reached",
+                                                f"more than {MAX_MESSAGES} messages", frame))
+
+    def _ccs(self, rec: Record) -> None:
+        self._entry(rec.side, "change_cipher_spec", rec.length, rec.frame, rec.ts_ns, False)
+        if rec.fragment is not None and rec.fragment != b"\x01":
+            self.state.anomalies.append(Anomaly("tls.ccs.bad",
+                                                f"ChangeCipherSpec payload "
+                                                f"{rec.fragment[:8].hex()}", rec.frame))
+        if not self.ctx.tls13:
+            self.encrypted[rec.side] = True
+
+    def _alert(self, rec: Record) -> None:
+        side = rec.side
+        if self.encrypted[side] or rec.fragment is None:
+            self.state.alerts.append(AlertEntry(side, rec.frame, rec.ts_ns, None, None, True))
+            self._entry(side, "alert", rec.length, rec.frame, rec.ts_ns, True)
+            return
+        frag = rec.fragment
+        if len(frag) % 2 or not frag:
+            self.state.anomalies.append(Anomaly("tls.alert.bad_length",
+                                                f"alert record of {len(frag)} bytes",
+                                                rec.frame))
+        for i in range(0, len(frag) - 1, 2):
+            level, desc = frag[i], frag[i + 1]
+            self.state.alerts.append(AlertEntry(side, rec.frame, rec.ts_ns, level, desc, False))
+            self._entry(side, "alert", 2, rec.frame, rec.ts_ns, False)
+            if level == 2 and not self.complete:
+                self.failed = True
+
+    def _application_record(self, rec: Record) -> None:
+        side = rec.side
+        self._app[side][0] += 1
+        self._app[side][1] += rec.length
+        if not (self.ctx.tls13 or self._early_data_offered(side)) or self.complete:
+            return
+        self._entry(side, "encrypted_record", rec.length, rec.frame, rec.ts_ns, True)
+        if self._is_server(side):
+            self._server_encrypted_seen = True
+        elif self._server_encrypted_seen:
+            if self._client_flight_frame is None:
+                self._client_flight_frame = rec.frame
+            self._complete()
+
+    def _early_data_offered(self, side: int) -> bool:
+        if self._is_server(side) or not self.state.client_hellos:
+            return False
+        return self.state.client_hellos[-1][1].extension(42) is not None
+
+    def _complete(self) -> None:
+        if self.complete:
+            return
+        self.complete = True
+        self.failed = False
+        if self.skip_after_handshake:
+            for s in self.streams:
+                s.skipping = True
+
+    # -- handshake ------------------------------------------------------------------
+    def _handshake_record(self, rec: Record) -> None:
+        side = rec.side
+        if rec.fragment is None:  # payload skipped or lost
+            self._entry(side, "encrypted_handshake", rec.length, rec.frame, rec.ts_ns, True)
+            return
+        if self.encrypted[side] and not self.ctx.tls13:
+            self._entry(side, "encrypted_handshake", rec.length, rec.frame, rec.ts_ns, True)
+            self._check_tls12_complete(side)
+            return
+        if self.hs_broken[side]:
+            return
+        buf = self.hsbuf[side]
+        if not buf and rec.fragment and rec.fragment[0] not in HANDSHAKE_TYPE_NAMES:
+            # Not a handshake header: an encrypted message whose CCS we did not see
+            # (capture started late) or a renegotiation under encryption.
+            self._entry(side, "encrypted_handshake", rec.length, rec.frame, rec.ts_ns, True)
+            self.encrypted[side] = True
+            self._check_tls12_complete(side)
+            return
+        buf += rec.fragment
+        self.ctx.record_version = rec.version
+        while len(buf) >= 4:
+            n = (buf[1] << 16) | (buf[2] << 8) | buf[3]
+            if n > MAX_HANDSHAKE_LENGTH:
+                self.state.anomalies.append(Anomaly(
+                    "tls.hs.too_long", f"handshake message type {buf[0]} of {n} bytes",
+                    rec.frame))
+                buf.clear()
+                self.hs_broken[side] = True
+                return
+            if len(buf) < 4 + n:
+                return
+            raw = bytes(buf[:4 + n])
+            del buf[:4 + n]
+            self._message(side, raw, rec.frame, rec.ts_ns, rec.version)
+
+    def _check_tls12_complete(self, side: int) -> None:
+        """TLS <= 1.2 without keys: complete once both sides sent their Finished."""
+        sides = {e.side for e in self.state.entries if e.type == "encrypted_handshake"}
+        if sides == {0, 1}:
+            self._complete()
+
+    def _message(self, side: int, raw: bytes, frame: int, ts_ns: int, rversion: int) -> None:
+        msg_type = raw[0]
+        body = raw[4:]
+        ctx = self.ctx
+        ctx.problems = []
+        value, error = parse_body(msg_type, body, ctx)
+        kind = HANDSHAKE_TYPE_NAMES.get(msg_type, f"unknown_{msg_type}")
+        for aid, detail in ctx.problems:
+            self.state.anomalies.append(Anomaly(aid, f"{kind}: {detail}", frame))
+        if error is not None:
+            self.state.anomalies.append(Anomaly("tls.hs.malformed", f"{kind}: {error}", frame))
+        if msg_type not in HANDSHAKE_TYPE_NAMES:
+            self.state.anomalies.append(Anomaly("tls.hs.unknown_type",
+                                                f"handshake type {msg_type}", frame))
+        if msg_type == m.SERVER_HELLO and isinstance(value, m.ServerHello) \
+                and value.hello_retry_request:
+            kind = "hello_retry_request"
+        self._entry(side, kind, len(body), frame, ts_ns, False)
+        handler = _HANDLERS.get(msg_type)
+        if handler is not None and value is not None:
+            handler(self, side, value, frame, rversion)
+
+    def _on_client_hello(self, side: int, ch: m.ClientHello, frame: int, rv: int) -> None:
+        st = self.state
+        if st.client_hellos and not any(sh.hello_retry_request for _, sh in st.server_hellos):
+            st.anomalies.append(Anomaly("tls.hs.duplicate_hello",
+                                        "a second ClientHello without a HelloRetryRequest",
+                                        frame))
+        st.client_hellos.append((frame, ch))
+        self._decide_client(side, "client_hello")
+
+    def _on_server_hello(self, side: int, sh: m.ServerHello, frame: int, rv: int) -> None:
+        self.state.server_hellos.append((frame, sh))
+        self._decide_client(1 - side, "server_hello")
+        version = sh.selected_version or sh.legacy_version
+        ctx = self.ctx
+        ctx.version = version
+        self.version = version
+        ctx.tls13 = version == 0x0304 or 0x7F00 < version <= 0x7FFF
+        if sh.hello_retry_request:
+            return
+        comp = _suite_components(sh.cipher_suite)
+        if comp is not None:
+            ctx.kx, ctx.au, ctx.export = comp
+        if ctx.tls13:
+            self.encrypted = [True, True]
+
+    def _on_certificate(self, side: int, cert: m.CertificateMsg, frame: int, rv: int) -> None:
+        self.state.certificates.append((side, cert))
+
+    def _on_compressed_certificate(self, side: int, cc: m.CompressedCertificate, frame: int,
+                                   rv: int) -> None:
+        data = _decompress(cc, self.state.anomalies, frame)
+        if data is None:
+            return
+        ctx = ParseContext(version=self.ctx.version, tls13=True)
+        value, error = parse_body(m.CERTIFICATE, data[4:] if data[:1] == b"\x0b" else data, ctx)
+        if isinstance(value, m.CertificateMsg):
+            self.state.certificates.append((side, value))
+        else:
+            self.state.anomalies.append(Anomaly("tls.hs.malformed",
+                                                f"decompressed certificate: {error}", frame))
+
+    def _on_ske(self, side: int, v: m.ServerKeyExchange, frame: int, rv: int) -> None:
+        self.state.server_key_exchange = v
+
+    def _on_cke(self, side: int, v: m.ClientKeyExchange, frame: int, rv: int) -> None:
+        self.state.client_key_exchange = v
+
+    def _on_cr(self, side: int, v: m.CertificateRequest, frame: int, rv: int) -> None:
+        self.state.certificate_request = v
+
+    def _on_cv(self, side: int, v: m.CertificateVerify, frame: int, rv: int) -> None:
+        self.state.certificate_verify.append((side, v))
+
+    def _on_nst(self, side: int, v: m.NewSessionTicket, frame: int, rv: int) -> None:
+        self.state.new_session_tickets.append(v)
+
+    def _on_cs(self, side: int, v: m.CertificateStatus, frame: int, rv: int) -> None:
+        self.state.certificate_status = v
+
+    def _on_ee(self, side: int, v: m.EncryptedExtensions, frame: int, rv: int) -> None:
+        self.state.encrypted_extensions = v
+
+    def _on_finished(self, side: int, v: m.Finished, frame: int, rv: int) -> None:
+        self.state.finished.append((side, v))
+        if {s for s, _ in self.state.finished} == {0, 1}:
+            self._complete()
+
+    # -- SSLv2 ----------------------------------------------------------------------
+    def _sslv2(self, rec: Record) -> None:
+        side, frag = rec.side, rec.fragment or b""
+        kind = "sslv2_other"
+        try:
+            if frag[:1] == b"\x01" and not self.state.client_hellos:
+                ch = parse_sslv2_client_hello(frag)
+                self.state.client_hellos.append((rec.frame, ch))
+                self._decide_client(side, "client_hello")
+                kind = "sslv2_client_hello"
+            elif frag[:1] == b"\x04" and not self.state.server_hellos:
+                sh = parse_sslv2_server_hello(frag)
+                self.state.server_hellos.append((rec.frame, sh))
+                self._decide_client(1 - side, "server_hello")
+                self.version = self.ctx.version = 0x0002
+                for s in self.streams:
+                    s.sslv2 = True
+                kind = "sslv2_server_hello"
+            else:
+                self._sslv2_after_hello[side] += 1
+        except DecodeError as exc:
+            self.state.anomalies.append(Anomaly("tls.sslv2.malformed", str(exc), rec.frame))
+        self._entry(side, kind, rec.length, rec.frame, rec.ts_ns, kind == "sslv2_other")
+        if self.state.server_hellos and all(self._sslv2_after_hello) and \
+                self.state.server_hellos[0][1].sslv2_format:
+            self._complete()
+
+
+_HANDLERS: dict[int, Any] = {
+    m.CLIENT_HELLO: TlsSession._on_client_hello,
+    m.SERVER_HELLO: TlsSession._on_server_hello,
+    m.CERTIFICATE: TlsSession._on_certificate,
+    m.COMPRESSED_CERTIFICATE: TlsSession._on_compressed_certificate,
+    m.SERVER_KEY_EXCHANGE: TlsSession._on_ske,
+    m.CLIENT_KEY_EXCHANGE: TlsSession._on_cke,
+    m.CERTIFICATE_REQUEST: TlsSession._on_cr,
+    m.CERTIFICATE_VERIFY: TlsSession._on_cv,
+    m.NEW_SESSION_TICKET: TlsSession._on_nst,
+    m.CERTIFICATE_STATUS: TlsSession._on_cs,
+    m.ENCRYPTED_EXTENSIONS: TlsSession._on_ee,
+    m.FINISHED: TlsSession._on_finished,
+}
+
+
+def _suite_components(suite: int | None) -> tuple[str | None, str | None, bool] | None:
+    """(kx, au, export) of a cipher suite, from the generated registry."""
+    if suite is None:
+        return None
+    from tlslens.registry.ciphers import components
+
+    comp = components(suite)
+    if comp is None:
+        return None
+    export = comp.export in (True, "Y")
+    return comp.kx, comp.au, export
+
+
+def _decompress(cc: m.CompressedCertificate, anomalies: list[Anomaly],
+                frame: int) -> bytes | None:
+    """RFC 8879: zlib (1), brotli (2), zstd (3); the output is capped at its declared
+    length (and 16 MiB) so a hostile bomb costs nothing."""
+    limit = min(cc.uncompressed_length, MAX_DECOMPRESSED)
+    try:
+        if cc.algorithm == 1:
+            d = zlib.decompressobj()
+            out = d.decompress(cc.compressed, limit)
+        elif cc.algorithm == 2:
+            import brotli
+
+            dec = brotli.Decompressor()
+            out = dec.process(cc.compressed, output_buffer_limit=limit) \
+                if _brotli_has_limit() else dec.process(cc.compressed)
+        elif cc.algorithm == 3:
+            import zstandard
+
+            out = zstandard.ZstdDecompressor().decompress(cc.compressed,
+                                                          max_output_size=limit)
+        else:
+            anomalies.append(Anomaly("tls.decompress.unsupported",
+                                     f"certificate compression algorithm {cc.algorithm}",
+                                     frame))
+            return None
+    except Exception as exc:  # noqa: BLE001 - each codec raises its own error type
+        anomalies.append(Anomaly("tls.decompress.failed", f"{type(exc).__name__}: {exc}",
+                                 frame))
+        return None
+    if len(out) != cc.uncompressed_length:
+        anomalies.append(Anomaly("tls.decompress.failed",
+                                 f"got {len(out)} bytes, {cc.uncompressed_length} declared",
+                                 frame))
+        return None
+    return out
+
+
+def _brotli_has_limit() -> bool:
+    import inspect
+
+    import brotli
+
+    try:
+        return "output_buffer_limit" in inspect.signature(brotli.Decompressor.process).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def sslv2_record_reader(data: bytes) -> Reader:  # pragma: no cover - debugging aid
+    return Reader(data)
