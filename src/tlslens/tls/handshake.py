@@ -98,8 +98,6 @@ def parse_server_hello(r: Reader, ctx: ParseContext) -> m.ServerHello:
     exts = _extensions(r, "hello_retry_request" if hrr else "server_hello", ctx)
     _trailing(r, ctx, "ServerHello")
     views = server_hello_views(exts, hrr)
-    if views.get("selected_version") is None and _is_draft_13(legacy_version):
-        views["selected_version"] = legacy_version
     return m.ServerHello(
         record_version=ctx.record_version, legacy_version=legacy_version, random=random,
         legacy_session_id=session_id, cipher_suite=suite, compression_method=compression,

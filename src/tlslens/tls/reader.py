@@ -32,7 +32,8 @@ class Reader:
                  end: int | None = None) -> None:
         self._buf = bytes(data) if not isinstance(data, bytes) else data
         self.pos = start
-        self.end = len(self._buf) if end is None else end
+        # Never trust a caller's end beyond the buffer: reads past it must raise.
+        self.end = len(self._buf) if end is None else min(end, len(self._buf))
 
     # -- basics ---------------------------------------------------------------------
     @property

@@ -117,6 +117,7 @@ class TlsSession:
         self._server_encrypted_seen = False
         self._client_flight_frame: int | None = None
         self._sslv2_after_hello = [0, 0]
+        self.null_mac = 0  # MAC length of a NULL-cipher suite (records readable after CCS)
 
     # -- roles ----------------------------------------------------------------------
     def role(self, side: int) -> str:
@@ -182,6 +183,15 @@ class TlsSession:
     def _record(self, rec: Record) -> None:
         self.seen_tls = True
         ctype = rec.content_type
+        if self.null_mac and self.encrypted[rec.side] and rec.fragment is not None \
+                and ctype in (m.HANDSHAKE, m.ALERT):
+            # A NULL-cipher suite "encrypts" to plaintext + MAC: read it as it is.
+            rec = rec._replace(fragment=rec.fragment[:max(0, len(rec.fragment)
+                                                          - self.null_mac)])
+            self.encrypted[rec.side] = False
+            self._record(rec)
+            self.encrypted[rec.side] = True
+            return
         if ctype == m.HANDSHAKE:
             self._handshake_record(rec)
         elif ctype == m.APPLICATION_DATA:
@@ -217,7 +227,8 @@ class TlsSession:
 
     def _alert(self, rec: Record) -> None:
         side = rec.side
-        if self.encrypted[side] or rec.fragment is None:
+        if self.encrypted[side] or rec.fragment is None or not _looks_like_alerts(rec.fragment):
+            # Encrypted: after CCS, or (capture started late) bytes that are no alert.
             self.state.alerts.append(AlertEntry(side, rec.frame, rec.ts_ns, None, None, True))
             self._entry(side, "alert", rec.length, rec.frame, rec.ts_ns, True)
             return
@@ -257,7 +268,7 @@ class TlsSession:
             return
         self.complete = True
         self.failed = False
-        if self.skip_after_handshake:
+        if self.skip_after_handshake and not self.null_mac:  # NULL: alerts stay readable
             for s in self.streams:
                 s.skipping = True
 
@@ -347,7 +358,8 @@ class TlsSession:
             return
         comp = _suite_components(sh.cipher_suite)
         if comp is not None:
-            ctx.kx, ctx.au, ctx.export = comp
+            ctx.kx, ctx.au, ctx.export, null_mac = comp
+            self.null_mac = 0 if ctx.tls13 else null_mac
         if ctx.tls13:
             self.encrypted = [True, True]
 
@@ -437,8 +449,11 @@ _HANDLERS: dict[int, Any] = {
 }
 
 
-def _suite_components(suite: int | None) -> tuple[str | None, str | None, bool] | None:
-    """(kx, au, export) of a cipher suite, from the generated registry."""
+_MAC_LENGTHS = {"HMAC-MD5": 16, "HMAC-SHA1": 20, "HMAC-SHA256": 32, "HMAC-SHA384": 48}
+
+
+def _suite_components(suite: int | None) -> tuple[str | None, str | None, bool, int] | None:
+    """(kx, au, export, MAC length if the cipher is NULL else 0) of a cipher suite."""
     if suite is None:
         return None
     from tlslens.registry.ciphers import components
@@ -446,8 +461,15 @@ def _suite_components(suite: int | None) -> tuple[str | None, str | None, bool] 
     comp = components(suite)
     if comp is None:
         return None
-    export = comp.export in (True, "Y")
-    return comp.kx, comp.au, export
+    null_mac = _MAC_LENGTHS.get(comp.mac or "", 0) if comp.enc_cipher == "NULL" else 0
+    return comp.kx, comp.au, comp.export, null_mac
+
+
+def _looks_like_alerts(frag: bytes) -> bool:
+    """Plaintext alerts are (level 1|2, description) pairs; anything else is ciphertext."""
+    if not frag or len(frag) % 2:
+        return len(frag) == 1  # a lone byte: malformed plaintext, reported as such
+    return all(frag[i] in (1, 2) for i in range(0, len(frag), 2))
 
 
 def _decompress(cc: m.CompressedCertificate, anomalies: list[Anomaly],

@@ -78,10 +78,16 @@ _CLIENT_VIEWS: dict[int, tuple[str, Any]] = {
 
 
 def client_hello_views(exts: tuple[Extension, ...]) -> dict[str, Any]:
-    """Keyword arguments for :class:`ClientHello`'s view fields (first occurrence wins)."""
+    """Keyword arguments for :class:`ClientHello`'s view fields (first occurrence wins).
+
+    TLS 1.3 drafts before 23 sent key_share as extension 40; it counts as key_share
+    when the final code point (51) is absent, as Wireshark reads it."""
     out: dict[str, Any] = {}
+    has_final_key_share = any(e.code == KEY_SHARE for e in exts)
     for ext in exts:
-        spec = _CLIENT_VIEWS.get(ext.code)
+        code = KEY_SHARE if ext.code == KEY_SHARE_OLD and not has_final_key_share \
+            else ext.code
+        spec = _CLIENT_VIEWS.get(code)
         if spec is None or spec[0] in out:
             continue
         try:

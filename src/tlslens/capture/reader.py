@@ -1,0 +1,247 @@
+"""Open a capture (path, ``-`` for stdin, or a binary stream) and iterate its packets.
+
+The reader is the only I/O the capture layer does. It reads the stream in fixed-size
+chunks (never the whole file), so a multi-gigabyte file or an endless ``tcpdump -U -w -``
+pipe costs one chunk of memory plus the largest block. The format is found by magic,
+not by file name, because pipes have no name; gzip is detected the same way and
+decompressed on the fly.
+
+Bad input never raises once the file is open: the problem becomes an
+:class:`~tlslens.anomalies.Anomaly` in :attr:`CaptureReader.anomalies` and iteration
+stops or goes on, depending on whether the framing can still be trusted. Only
+:func:`open_capture` raises, with :class:`CaptureFormatError`, when the input is not a
+capture at all (empty, unknown magic, broken file header).
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Self
+
+from tlslens.anomalies import Anomaly
+from tlslens.capture import pcap, pcapng
+from tlslens.capture.types import CaptureInfo, CaptureItem, SecretsItem
+
+#: How much is asked of the stream per read. Large reads keep the per-packet cost low.
+CHUNK_SIZE = 1 << 20
+#: No single block or packet may be larger than this (a bigger length means corruption).
+MAX_BLOCK = 64 << 20
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+Source = str | Path | BinaryIO
+
+
+class CaptureFormatError(Exception):
+    """The input is not a capture tlslens can read; the message is one human line."""
+
+
+class _Prefixed:
+    """A read-only stream that first replays ``prefix``, then reads from ``stream``.
+
+    Detecting gzip consumes the first bytes of a stream that may not be seekable (a
+    pipe); this puts them back in front for :class:`gzip.GzipFile`.
+    """
+
+    def __init__(self, prefix: bytes, read: Callable[[int], bytes]) -> None:
+        self._prefix = prefix
+        self._read = read
+
+    def read(self, n: int = -1) -> bytes:
+        if self._prefix:
+            if n < 0 or n >= len(self._prefix):
+                out, self._prefix = self._prefix, b""
+            else:
+                out, self._prefix = self._prefix[:n], self._prefix[n:]
+            return out
+        if n < 0:
+            n = CHUNK_SIZE
+        return self._read(n)
+
+
+def _reader_of(stream: BinaryIO) -> Callable[[int], bytes]:
+    """The stream's non-blocking-ish read: ``read1`` returns what a pipe has, not ``n``."""
+    read1 = getattr(stream, "read1", None)
+    return read1 if read1 is not None else stream.read
+
+
+class CaptureReader:
+    """Iterate over one capture's :class:`CaptureItem` and :class:`SecretsItem` values.
+
+    Counters are updated while iterating: after the loop they describe the whole file.
+    Use :func:`open_capture` rather than constructing this directly.
+    """
+
+    def __init__(self, stream: BinaryIO, *, close: bool = False, name: str = "") -> None:
+        self.name = name
+        self.anomalies: list[Anomaly] = []
+        self.bytes = 0  # bytes of capture data read so far (after gunzip)
+        self._stream = stream
+        self._owns = close
+        self._read = _reader_of(stream)
+        self._compressed = False
+        self._link_types: set[int] = set()
+        #: the first and the last packet yielded (set by the format parsers, read by counters)
+        self.first_item: CaptureItem | None = None
+        self.last_item: CaptureItem | None = None
+        self._gen: Iterator[CaptureItem | SecretsItem] | None = None
+        try:
+            self._open()
+        except CaptureFormatError:
+            self.close()
+            raise
+
+    # -- opening --------------------------------------------------------------------
+    def _open(self) -> None:
+        head = self._read_at_least(b"", 4)
+        if not head:
+            raise CaptureFormatError(f"{self._label()}: the file is empty")
+        if head[:2] == _GZIP_MAGIC:
+            self._compressed = True
+            gz = gzip.GzipFile(fileobj=_Prefixed(head, self._read), mode="rb")  # type: ignore[arg-type]
+            self._read = gz.read1
+            self.bytes = 0
+            try:
+                head = self._read_at_least(b"", 4, strict=True)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise CaptureFormatError(f"{self._label()}: corrupt gzip data ({exc})") from None
+            if not head:
+                raise CaptureFormatError(f"{self._label()}: the gzip stream is empty")
+        magic = head[:4]
+        try:
+            if pcapng.is_magic(magic):
+                self.format = "pcapng"
+                head = self._read_at_least(head, pcapng.MIN_SHB)
+                pcapng.check_header(head)
+                self._gen = pcapng.iter_blocks(self, head)
+            elif pcap.is_magic(magic):
+                self.format = "pcap"
+                head = self._read_at_least(head, pcap.HEADER_SIZE)
+                header = pcap.parse_header(head)
+                self._link_types.add(header.linktype)
+                self._gen = pcap.iter_records(self, header, head)
+            else:
+                raise CaptureFormatError(
+                    f"{self._label()}: not a pcap, pcapng or gzip-compressed capture "
+                    f"(starts with {magic.hex()})")
+        except ValueError as exc:
+            raise CaptureFormatError(f"{self._label()}: {exc}") from None
+
+    def _label(self) -> str:
+        return self.name or "capture"
+
+    def _read_at_least(self, buf: bytes, n: int, strict: bool = False) -> bytes:
+        """``buf`` extended with stream reads until it holds ``n`` bytes or the stream ends."""
+        parts = [buf]
+        have = len(buf)
+        while have < n:
+            chunk = self._read(max(CHUNK_SIZE, n - have)) if strict else self._safe_read(
+                max(CHUNK_SIZE, n - have))
+            if not chunk:
+                break
+            parts.append(chunk)
+            have += len(chunk)
+            self.bytes += len(chunk)
+        return b"".join(parts) if len(parts) > 1 else buf
+
+    def _safe_read(self, n: int) -> bytes:
+        """One read; a corrupt or cut gzip stream becomes an anomaly and end of input."""
+        if not self._compressed:
+            return self._read(n)
+        try:
+            return self._read(n)
+        except EOFError:
+            self.anomaly("capture.truncated", "the gzip stream ends before its end marker")
+        except (OSError, zlib.error) as exc:
+            self.anomaly("capture.gzip_error", f"corrupt gzip data: {exc}")
+        self._read = _eof
+        return b""
+
+    # -- services for the format parsers -----------------------------------------------
+    def refill(self, buf: bytes, pos: int, need: int) -> bytes:
+        """``buf[pos:]`` plus more stream data: at least ``need`` bytes unless input ends.
+
+        Format parsers call this only when the current buffer is short, so the copy of
+        the (small) leftover happens once per chunk, not per packet.
+        """
+        return self._read_at_least(buf[pos:], need)
+
+    def anomaly(self, id: str, detail: str, frame: int | None = None) -> None:
+        self.anomalies.append(Anomaly(id, detail, frame=frame))
+
+    def add_link_type(self, linktype: int) -> None:
+        self._link_types.add(linktype)
+
+    # -- public view --------------------------------------------------------------------
+    @property
+    def info(self) -> CaptureInfo:
+        return CaptureInfo(self.format, self._compressed)
+
+    @property
+    def packets(self) -> int:
+        """Packets yielded so far (the last frame number)."""
+        return self.last_item.index if self.last_item is not None else 0
+
+    @property
+    def link_types(self) -> list[int]:
+        """Link types of the interfaces the file describes, sorted, each once."""
+        return sorted(self._link_types)
+
+    @property
+    def first_ts_ns(self) -> int | None:
+        return self.first_item.ts_ns if self.first_item is not None else None
+
+    @property
+    def last_ts_ns(self) -> int | None:
+        return self.last_item.ts_ns if self.last_item is not None else None
+
+    def __iter__(self) -> Iterator[CaptureItem | SecretsItem]:
+        gen = self._gen
+        if gen is None:
+            return iter(())
+        return self._closing(gen)
+
+    def _closing(self, gen: Iterator[CaptureItem | SecretsItem]
+                 ) -> Iterator[CaptureItem | SecretsItem]:
+        """Run ``gen`` to the end, then close a file we opened ourselves."""
+        yield from gen
+        self._gen = None
+        self.close()
+
+    def close(self) -> None:
+        if self._owns:
+            self._owns = False
+            self._stream.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _eof(n: int) -> bytes:
+    return b""
+
+
+def open_capture(source: Source) -> CaptureReader:
+    """Open a pcap/pcapng capture, maybe gzip-compressed, for streaming iteration.
+
+    ``source`` is a path, ``"-"`` for standard input, or a binary file object (which may
+    be a non-seekable pipe; it is not closed by the reader). Raises
+    :class:`CaptureFormatError` if it cannot be opened or is not a capture.
+    """
+    if isinstance(source, (str, Path)):
+        if str(source) == "-":
+            return CaptureReader(sys.stdin.buffer, name="-")
+        try:
+            stream: BinaryIO = open(source, "rb", buffering=0)  # noqa: SIM115 (closed by reader)
+        except OSError as exc:
+            raise CaptureFormatError(f"{source}: cannot open: {exc.strerror or exc}") from None
+        return CaptureReader(stream, close=True, name=str(source))
+    name = getattr(source, "name", "")
+    return CaptureReader(source, name=name if isinstance(name, str) else "")
