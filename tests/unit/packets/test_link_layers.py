@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from tests.pcapwriter import eth, ipv4, ipv6, null, pppoe, sll, sll2, tcp
-from tests.unit.packets.helpers import decode, ids
+from tests.unit.packets.helpers import decode, ids, item
 
 SEG4 = ipv4(tcp(b"hello", sport=1111, dport=443), src="10.1.2.3", dst="10.9.8.7")
 SEG6 = ipv6(tcp(b"hello", sport=1111, dport=443), src="2001:db8::1", dst="fe80::a:0:0:1")
@@ -101,7 +101,6 @@ def test_unsupported_link_type_reported_once() -> None:
     seg, dec = decode(SEG4, 147)
     assert seg is None
     for i in range(3):
-        from tests.unit.packets.helpers import item
         dec.decode(item(SEG4, 147, index=i + 2))
     assert ids(dec) == ["link.unsupported"]
     assert dec.anomalies[0].frame == 1
