@@ -232,9 +232,9 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
             ifaces.append(ifc)
             nif += 1
         elif btype in (SPB, PB):
-            item = _other_packet(btype, buf, pos, stop, bo, ifaces, idx + 1)
-            if type(item) is tuple and len(item) == 2:
-                aid, detail = item
+            got = _other_packet(btype, buf, pos, stop, bo, ifaces, idx + 1)
+            if not isinstance(got, CaptureItem):
+                aid, detail = got
                 if aid != "capture.bad_interface":
                     bad(detail)
                 elif ("if", btype) not in warned:
@@ -243,10 +243,10 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
             else:
                 idx += 1
                 pos = stop
-                reader.last_item = item
+                reader.last_item = got
                 if idx == 1:
-                    reader.first_item = item
-                yield item
+                    reader.first_item = got
+                yield got
                 continue
         elif btype == DSB:
             secrets = _secrets(buf, pos, stop, bo, idx)

@@ -16,6 +16,7 @@ capture at all (empty, unknown magic, broken file header).
 from __future__ import annotations
 
 import gzip
+import io
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ class _Prefixed:
         self._prefix = prefix
         self._read = read
 
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int = -1, /) -> bytes:
         if self._prefix:
             if n < 0 or n >= len(self._prefix):
                 out, self._prefix = self._prefix, b""
@@ -61,6 +62,10 @@ class _Prefixed:
         if n < 0:
             n = CHUNK_SIZE
         return self._read(n)
+
+    def seek(self, n: int, /) -> int:
+        """Only the gzip rewind path asks for this, and tlslens never rewinds."""
+        raise io.UnsupportedOperation("a capture stream is read once, front to back")
 
 
 def _reader_of(stream: BinaryIO) -> Callable[[int], bytes]:
@@ -102,7 +107,7 @@ class CaptureReader:
             raise CaptureFormatError(f"{self._label()}: the file is empty")
         if head[:2] == _GZIP_MAGIC:
             self._compressed = True
-            gz = gzip.GzipFile(fileobj=_Prefixed(head, self._read), mode="rb")  # type: ignore[arg-type]
+            gz = gzip.GzipFile(fileobj=_Prefixed(head, self._read), mode="rb")
             self._read = gz.read1
             self.bytes = 0
             try:

@@ -52,6 +52,7 @@ class PacketDecoder:
                                           max_fragment_bytes)
         self._names: dict[bytes, str] = {}
         self._unsupported: set[int] = set()
+        self._reported_frame = -1
 
     # -- the hot path -------------------------------------------------------------------
     def decode(self, item: CaptureItem) -> TcpSegment | None:
@@ -173,7 +174,13 @@ class PacketDecoder:
         return None
 
     def _report(self, item: CaptureItem, anomaly: str, detail: str) -> None:
-        """Record a problem; a cut by the snapshot length is expected, so report it once."""
+        """Record a problem, at most one per frame (the first says what went wrong).
+
+        A cut by the snapshot length is expected, so it is reported once per capture.
+        """
+        if item.index == self._reported_frame:
+            return
+        self._reported_frame = item.index
         if anomaly.endswith(".truncated") and len(item.data) < item.orig_len:
             self.snaplen_cut_frames += 1
             if self.snaplen_cut_frames == 1:

@@ -234,7 +234,8 @@ class FragmentTable:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def add(self, key: tuple[object, ...], offset: int, more: bool, payload: bytes,
+    def add(self, key: tuple[object, ...], offset: int, more: bool,
+            payload: bytes | memoryview,
             proto: int | None, frame: int) -> tuple[int, bytes] | None:
         """Store one fragment; ``(proto, whole payload)`` if it completes its datagram."""
         stop = offset + len(payload)
@@ -246,20 +247,20 @@ class FragmentTable:
             if len(self._pending) >= self.max_datagrams:
                 self._drop_oldest(frame, f"more than {self.max_datagrams} datagrams pending")
             dg = self._pending[key] = _Datagram(frame)
-        payload = bytes(payload)
+        piece = bytes(payload)
         if not dg.overlap_seen:
             for s, e, old in dg.pieces:
                 lo, hi = max(s, offset), min(e, stop)
-                if lo < hi and payload[lo - offset:hi - offset] != old[lo - s:hi - s]:
+                if lo < hi and piece[lo - offset:hi - offset] != old[lo - s:hi - s]:
                     dg.overlap_seen = True
                     self.anomalies.append(Anomaly(
                         "ip.fragment_overlap",
                         f"fragment bytes {lo}-{hi} differ from an earlier copy "
                         "(the first copy is kept)", frame=frame))
                     break
-        dg.pieces.append((offset, stop, payload))
-        dg.size += len(payload)
-        self.buffered += len(payload)
+        dg.pieces.append((offset, stop, piece))
+        dg.size += len(piece)
+        self.buffered += len(piece)
         if not more and dg.total is None:
             dg.total = stop
         if proto is not None and dg.proto is None:

@@ -172,11 +172,11 @@ class TextReport:
             value = getattr(fp, key)
             if value:
                 w.field(key, value, indent=4)
-        if c.findings:
-            w.line((t("conn.findings"), "bold"), indent=2)
-            for f in c.findings:
-                w.line((f"[{f.severity}] {f.id}", "yellow"), f": {f.title}. {f.detail}",
-                       indent=4)
+        from tlslens.report.text_esim import esim_section
+        from tlslens.report.text_findings import findings_section
+
+        findings_section(w, c, t)
+        esim_section(w, c, t)
         if c.anomalies:
             w.line((t("conn.anomalies"), "bold"), indent=2)
             for a in c.anomalies[:50]:

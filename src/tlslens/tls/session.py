@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from tlslens.anomalies import Anomaly
 from tlslens.tls import messages as m
@@ -50,6 +50,20 @@ HISTORY_LETTERS = {
 #: Handshake bytes buffered per side while waiting for the rest of a message.
 MAX_MESSAGES = 10_000
 MAX_DECOMPRESSED = 1 << 24
+
+
+class RecordDecryptor(Protocol):
+    """What the session asks of a decryptor (tlslens.crypto); roles are "client"/"server".
+
+    The session reports the handshake as it goes (every handshake message, plaintext or
+    decrypted, in wire order: the transcript) and hands it each protected record; a
+    decryptor returns ``(inner_content_type, plaintext)`` or None when it cannot."""
+
+    def on_handshake(self, role: str, msg_type: int, raw: bytes, value: Any) -> None: ...
+    def on_change_cipher_spec(self, role: str) -> None: ...
+    def decrypt(self, role: str, content_type: int, version: int, fragment: bytes,
+                frame: int) -> tuple[int, bytes] | None: ...
+    def on_application_data(self, role: str, plaintext: bytes, frame: int) -> None: ...
 
 
 class Entry(NamedTuple):
@@ -98,7 +112,8 @@ class TlsSession:
     """Feed it stream chunks and gaps of both sides; read ``state`` and the properties."""
 
     def __init__(self, client_side: int | None = None, midstream: bool = False,
-                 skip_after_handshake: bool = True) -> None:
+                 skip_after_handshake: bool = True,
+                 decryptor: RecordDecryptor | None = None) -> None:
         self.client_side = client_side  # 0/1 when known (from the SYN), else None
         self.roles_from = "syn" if client_side is not None else None
         self.streams = (RecordStream(0, midstream), RecordStream(1, midstream))
@@ -118,6 +133,10 @@ class TlsSession:
         self._client_flight_frame: int | None = None
         self._sslv2_after_hello = [0, 0]
         self.null_mac = 0  # MAC length of a NULL-cipher suite (records readable after CCS)
+        self.decryptor = decryptor
+        self._decrypting = False  # the record being processed came out of the decryptor
+        if decryptor is not None:
+            self.skip_after_handshake = False  # every record is needed
 
     # -- roles ----------------------------------------------------------------------
     def role(self, side: int) -> str:
@@ -183,6 +202,19 @@ class TlsSession:
     def _record(self, rec: Record) -> None:
         self.seen_tls = True
         ctype = rec.content_type
+        if self.decryptor is not None and rec.fragment is not None and \
+                not self._decrypting and self._protected(rec):
+            out = self.decryptor.decrypt(self.role(rec.side), ctype, rec.version,
+                                         rec.fragment, rec.frame)
+            if out is not None:
+                inner_type, plaintext = out
+                self._decrypting = True
+                try:
+                    self._record(rec._replace(content_type=inner_type, fragment=plaintext,
+                                              length=len(plaintext)))
+                finally:
+                    self._decrypting = False
+                return
         if self.null_mac and self.encrypted[rec.side] and rec.fragment is not None \
                 and ctype in (m.HANDSHAKE, m.ALERT):
             # A NULL-cipher suite "encrypts" to plaintext + MAC: read it as it is.
@@ -206,8 +238,20 @@ class TlsSession:
         elif ctype == -1:
             self._sslv2(rec)
 
+    def _protected(self, rec: Record) -> bool:
+        """Is this record encrypted on the wire (so worth handing to the decryptor)?"""
+        ctype = rec.content_type
+        if self.ctx.tls13:
+            return ctype == m.APPLICATION_DATA
+        if self.encrypted[rec.side]:
+            return ctype in (m.HANDSHAKE, m.ALERT, m.APPLICATION_DATA, m.HEARTBEAT)
+        # TLS 1.3 early data: client records before the ServerHello.
+        return ctype == m.APPLICATION_DATA and self._early_data_offered(rec.side)
+
     def _entry(self, side: int, kind: str, length: int, frame: int, ts_ns: int,
                encrypted: bool, decrypted: bool = False) -> None:
+        if self._decrypting:
+            encrypted = decrypted = True
         if len(self.state.entries) < MAX_MESSAGES:
             self.state.entries.append(Entry(side, kind, length, frame, ts_ns, encrypted,
                                             decrypted))
@@ -224,10 +268,13 @@ class TlsSession:
                                                 f"{rec.fragment[:8].hex()}", rec.frame))
         if not self.ctx.tls13:
             self.encrypted[rec.side] = True
+        if self.decryptor is not None:
+            self.decryptor.on_change_cipher_spec(self.role(rec.side))
 
     def _alert(self, rec: Record) -> None:
         side = rec.side
-        if self.encrypted[side] or rec.fragment is None or not _looks_like_alerts(rec.fragment):
+        if not self._decrypting and (self.encrypted[side] or rec.fragment is None
+                                     or not _looks_like_alerts(rec.fragment)):
             # Encrypted: after CCS, or (capture started late) bytes that are no alert.
             self.state.alerts.append(AlertEntry(side, rec.frame, rec.ts_ns, None, None, True))
             self._entry(side, "alert", rec.length, rec.frame, rec.ts_ns, True)
@@ -239,7 +286,8 @@ class TlsSession:
                                                 rec.frame))
         for i in range(0, len(frag) - 1, 2):
             level, desc = frag[i], frag[i + 1]
-            self.state.alerts.append(AlertEntry(side, rec.frame, rec.ts_ns, level, desc, False))
+            self.state.alerts.append(AlertEntry(side, rec.frame, rec.ts_ns, level, desc,
+                                                self._decrypting, self._decrypting))
             self._entry(side, "alert", 2, rec.frame, rec.ts_ns, False)
             if level == 2 and not self.complete:
                 self.failed = True
@@ -248,6 +296,10 @@ class TlsSession:
         side = rec.side
         self._app[side][0] += 1
         self._app[side][1] += rec.length
+        if self._decrypting:
+            if self.decryptor is not None and rec.fragment is not None:
+                self.decryptor.on_application_data(self.role(side), rec.fragment, rec.frame)
+            return
         if not (self.ctx.tls13 or self._early_data_offered(side)) or self.complete:
             return
         self._entry(side, "encrypted_record", rec.length, rec.frame, rec.ts_ns, True)
@@ -278,14 +330,15 @@ class TlsSession:
         if rec.fragment is None:  # payload skipped or lost
             self._entry(side, "encrypted_handshake", rec.length, rec.frame, rec.ts_ns, True)
             return
-        if self.encrypted[side] and not self.ctx.tls13:
+        if self.encrypted[side] and not self.ctx.tls13 and not self._decrypting:
             self._entry(side, "encrypted_handshake", rec.length, rec.frame, rec.ts_ns, True)
             self._check_tls12_complete(side)
             return
         if self.hs_broken[side]:
             return
         buf = self.hsbuf[side]
-        if not buf and rec.fragment and rec.fragment[0] not in HANDSHAKE_TYPE_NAMES:
+        if not buf and rec.fragment and rec.fragment[0] not in HANDSHAKE_TYPE_NAMES \
+                and not self._decrypting:
             # Not a handshake header: an encrypted message whose CCS we did not see
             # (capture started late) or a renegotiation under encryption.
             self._entry(side, "encrypted_handshake", rec.length, rec.frame, rec.ts_ns, True)
@@ -336,6 +389,8 @@ class TlsSession:
         handler = _HANDLERS.get(msg_type)
         if handler is not None and value is not None:
             handler(self, side, value, frame, rversion)
+        if self.decryptor is not None:
+            self.decryptor.on_handshake(self.role(side), msg_type, raw, value)
 
     def _on_client_hello(self, side: int, ch: m.ClientHello, frame: int, rv: int) -> None:
         st = self.state

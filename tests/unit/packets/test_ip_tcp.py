@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pcapwriter import ACK, FIN, PSH, SYN, eth, ipv4, ipv6, ipv6_ext, ipv6_frag, tcp, udp
+from tests.pcapwriter import ACK, FIN, SYN, eth, ipv4, ipv6, ipv6_ext, ipv6_frag, tcp, udp
 from tests.unit.packets.helpers import decode, ids, item
 from tlslens.packets.decoder import PacketDecoder
 from tlslens.packets.types import TcpSegment
@@ -13,7 +13,7 @@ from tlslens.packets.types import TcpSegment
 def test_tcp_fields_are_decoded() -> None:
     frame = eth(ipv4(tcp(b"payload", sport=50000, dport=8443, seq=0xFFFFFFFE, ack=12345,
                          flags=SYN | ACK | 0x100), src="1.2.3.4", dst="5.6.7.8"))
-    seg, dec = decode(frame)
+    seg, _ = decode(frame)
     assert seg == TcpSegment(1, seg.ts_ns, "1.2.3.4", "5.6.7.8", 50000, 8443, 0xFFFFFFFE,
                              12345, SYN | ACK | 0x100, b"payload")
     assert seg.ts_ns == item(frame).ts_ns
@@ -65,7 +65,7 @@ def test_snaplen_cut_is_reported_once_per_decoder() -> None:
     (eth(ipv4(tcp(b"x"), version=5)), "ip.bad_header"),
     (eth(ipv4(tcp(b"x"), ihl=4)), "ip.bad_header"),
     (eth(ipv4(tcp(b"x"), total_length=12)), "ip.bad_header"),
-    (eth(ipv4(tcp(b"x"), ihl=15)), "ip.truncated"),
+    (eth(ipv4(tcp(b"x"), ihl=15, total_length=80)), "ip.truncated"),
     (eth(ipv4(tcp(b"x")))[:30], "ip.truncated"),
     (eth(ipv6(tcp(b"x")), 0x86DD)[:50], "ip.truncated"),
     (eth(b"\x45" + ipv6(tcp(b"x"))[1:], 0x86DD), "ip.bad_header"),
