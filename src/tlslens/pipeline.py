@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tlslens.analysis.build import build_connection
 from tlslens.analysis.model import AnalysisResult, CaptureSummary, TlsConnection
@@ -30,6 +30,11 @@ class Options:
     """Knobs of one analysis run."""
 
     skip_after_handshake: bool = True
+    #: Called with a snapshot of each connection as soon as its handshake completes
+    #: (its ``id`` is -1: ids are final only when connections are emitted in order).
+    on_handshake: Callable[[TlsConnection], None] | None = None
+    #: Makes a per-connection decryptor (tlslens.crypto), or None when no keys are given.
+    decryptor_factory: Callable[[], Any] | None = None
 
 
 @dataclass(slots=True)
@@ -118,8 +123,12 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     sessions: dict[int, TlsSession] = {}
 
     def factory(flow: Flow) -> TlsSession:
-        session = TlsSession(skip_after_handshake=options.skip_after_handshake)
+        decryptor = options.decryptor_factory() if options.decryptor_factory else None
+        session = TlsSession(skip_after_handshake=options.skip_after_handshake,
+                             decryptor=decryptor)
         sessions[flow.index] = session
+        if options.on_handshake is not None:
+            session.on_complete = lambda: _snapshot(flow, session, options, run)
         return session
 
     def on_end(flow: Flow) -> None:
@@ -153,6 +162,16 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
         format=reader.info.format, compressed=reader.info.compressed,
         link_types=tuple(reader.link_types), packets=reader.packets, bytes=reader.bytes,
         first_ns=reader.first_ts_ns, last_ns=reader.last_ts_ns)
+
+
+def _snapshot(flow: Flow, session: TlsSession, options: Options, run: RunState) -> None:
+    """Hand a just-completed handshake to ``options.on_handshake`` (never raises)."""
+    assert options.on_handshake is not None
+    try:
+        options.on_handshake(build_connection(-1, flow, session))
+    except Exception as exc:  # noqa: BLE001 - a display callback must not stop the capture
+        run.anomalies.append(Anomaly("internal.error", f"handshake callback: "
+                                     f"{type(exc).__name__}: {exc}", flow.last_frame))
 
 
 def _collect_anomalies(run: RunState, *sources: list[Anomaly]) -> None:

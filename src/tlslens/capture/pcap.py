@@ -90,13 +90,13 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
                                    f"{idx + 1} ({end} of {hs} bytes)", idx + 1)
                 return
         sec, frac, incl, orig = unpack(buf, pos)
+        if incl > MAX_BLOCK:
+            reader.anomaly("capture.bad_block",
+                           f"packet {idx + 1} claims {incl} captured bytes; "
+                           "the rest of the file is skipped", idx + 1)
+            return
         stop = pos + hs + incl
         if stop > end:
-            if incl > MAX_BLOCK:
-                reader.anomaly("capture.bad_block",
-                               f"packet {idx + 1} claims {incl} captured bytes; "
-                               "the rest of the file is skipped", idx + 1)
-                return
             buf = refill(buf, pos, hs + incl)
             pos = 0
             stop = hs + incl

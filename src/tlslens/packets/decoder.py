@@ -33,6 +33,7 @@ _ADDR_CACHE_MAX = 1 << 16
 _ETH_IPV4 = struct.Struct("!12xHBxH2xHxB2x4s4s")
 _ETH_IPV6 = struct.Struct("!12xH4xHBx16s16s")
 _TCP = struct.Struct("!HHIIH")
+_new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
 
 
 class PacketDecoder:
@@ -70,8 +71,9 @@ class PacketDecoder:
                         names = self._names
                         s = names.get(src) or self._name(src)
                         d = names.get(dst) or self._name(dst)
-                        return TcpSegment(item[0], item[1], s, d, sport, dport, seq, ack,
-                                          offflags & FLAG_MASK, data[34 + hl:14 + total])
+                        return _new(TcpSegment, (item[0], item[1], s, d, sport, dport, seq,
+                                                 ack, offflags & FLAG_MASK,
+                                                 data[34 + hl:14 + total]))
             elif et == 0x86DD and len(data) >= 74:
                 _, plen, nh, src, dst = _ETH_IPV6.unpack_from(data)
                 if nh == 6 and 20 <= plen <= len(data) - 54 and data[14] >> 4 == 6:
@@ -81,8 +83,9 @@ class PacketDecoder:
                         names = self._names
                         s = names.get(src) or self._name(src)
                         d = names.get(dst) or self._name(dst)
-                        return TcpSegment(item[0], item[1], s, d, sport, dport, seq, ack,
-                                          offflags & FLAG_MASK, data[54 + hl:54 + plen])
+                        return _new(TcpSegment, (item[0], item[1], s, d, sport, dport, seq,
+                                                 ack, offflags & FLAG_MASK,
+                                                 data[54 + hl:54 + plen]))
         try:
             return self._decode(item)
         except PacketError as err:

@@ -10,6 +10,7 @@ input: each problem is a named anomaly.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -134,6 +135,8 @@ class TlsSession:
         self._sslv2_after_hello = [0, 0]
         self.null_mac = 0  # MAC length of a NULL-cipher suite (records readable after CCS)
         self.decryptor = decryptor
+        #: Called once when the handshake completes (live capture prints it then).
+        self.on_complete: Callable[[], None] | None = None
         self._decrypting = False  # the record being processed came out of the decryptor
         if decryptor is not None:
             self.skip_after_handshake = False  # every record is needed
@@ -320,6 +323,8 @@ class TlsSession:
             return
         self.complete = True
         self.failed = False
+        if self.on_complete is not None:
+            self.on_complete()
         if self.skip_after_handshake and not self.null_mac:  # NULL: alerts stay readable
             for s in self.streams:
                 s.skipping = True
