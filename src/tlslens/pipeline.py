@@ -154,6 +154,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             yield from ready
             ready.clear()
     table.finish()
+    decoder.finish()
     yield from ready
     ready.clear()
     _collect_anomalies(run, reader.anomalies, decoder.anomalies)

@@ -21,13 +21,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     an.set_defaults(func=run)
 
 
-def load(source: str):  # type: ignore[no-untyped-def]
-    """Analyse ``source``, turning unusable input into a one-line UsageError."""
-    from tlslens.capture.reader import CaptureFormatError
-    from tlslens.pipeline import analyze
+def _stream(source: str):  # type: ignore[no-untyped-def]
+    """(connections iterator, finish) for ``source``; finish() gives the header result.
 
+    The first connection is pulled here so that unusable input fails before any output
+    is written, as a one-line UsageError."""
+    import itertools
+
+    from tlslens.analysis.model import AnalysisResult
+    from tlslens.capture.reader import CaptureFormatError
+    from tlslens.pipeline import RunState, iter_connections, stats_of
+
+    run_state = RunState()
+    it = iter_connections(source, run_state)
     try:
-        return analyze(source)
+        first = list(itertools.islice(it, 1))
     except CaptureFormatError as exc:
         raise UsageError(str(exc)) from exc
     except FileNotFoundError as exc:
@@ -37,24 +45,47 @@ def load(source: str):  # type: ignore[no-untyped-def]
     except PermissionError as exc:
         raise UsageError(f"{source}: permission denied") from exc
 
+    def finish() -> AnalysisResult:
+        assert run_state.summary is not None
+        return AnalysisResult(capture=run_state.summary, connections=(),
+                              stats=stats_of(run_state), anomalies=tuple(run_state.anomalies))
+
+    return itertools.chain(first, it), finish
+
 
 def run(args: argparse.Namespace) -> int:
     from tlslens.report.i18n import default_lang
+    from tlslens.report.stream import write_json, write_spooled
 
-    result = load(args.capture)
+    connections, finish = _stream(args.capture)
+    lang = args.lang or default_lang()
     out = open_output(args.output)
     try:
         if args.format == "json":
-            from tlslens.report.json_report import dumps
+            from tlslens.report.json_report import connection_to_dict
 
-            out.write(dumps(result.to_dict()))
+            write_json(connections, finish, out, connection_to_dict)
         else:
-            from tlslens.report.text import write_text
+            from tlslens.report.text import TextReport, make_console
 
             color = {"always": True, "never": False, "auto": None}[args.color]
             if out is not sys.stdout and color is None:
                 color = False
-            write_text(result, out, lang=args.lang or default_lang(), color=color)
+            if color is None:
+                color = out.isatty()
+            report = TextReport(lang)
+
+            def render(conn, spool):  # type: ignore[no-untyped-def]
+                console = make_console(spool, color)
+                for line in report.connection_lines(conn):
+                    console.print(line)
+
+            def header(result, dest):  # type: ignore[no-untyped-def]
+                console = make_console(dest, color)
+                for line in report.header_lines(result):
+                    console.print(line)
+
+            write_spooled(connections, finish, out, render, header)
     finally:
         if out is not sys.stdout:
             out.close()

@@ -75,6 +75,16 @@ class Flow:
 
         return DirectionReassembler(data, gap, anomaly)
 
+    def release(self) -> None:
+        """Drop everything but the identity of an ended connection: its entry may linger
+        (to swallow stray retransmissions) and must then cost almost nothing."""
+        self.consumer = None
+        self.anomalies = []
+        for d in self.dirs:
+            d.retained = b""
+            d.pending.clear()
+            d.pending_bytes = 0
+
     def side_of(self, seg: TcpSegment) -> int:
         return 0 if (seg.src, seg.sport) == self.endpoints[0] else 1
 
@@ -153,6 +163,11 @@ class FlowTable:
             flow.dirs[1 - side].acked(seg.ack, seg.frame, seg.ts_ns)
         if seg.payload:
             d.segment(seq, seg.payload, seg.frame, seg.ts_ns)
+            if d.compare and getattr(flow.consumer, "handshake_done", False):
+                # Past the handshake nobody looks at retransmitted bytes: stop keeping them.
+                for x in flow.dirs:
+                    x.compare = False
+                    x.retained = b""
         if flags & FIN:
             flow.fin[side] = True
         if flags & RST:
@@ -172,6 +187,7 @@ class FlowTable:
         flow.flush()
         flow.done = True
         self.on_end(flow)
+        flow.release()
 
     def _end(self, flow: Flow) -> None:
         self._finish(flow)

@@ -115,6 +115,12 @@ class TextReport:
 
     # -- whole result ----------------------------------------------------------------
     def result_lines(self, result: AnalysisResult) -> Iterator[Text]:
+        yield from self.header_lines(result)
+        for conn in result.connections:
+            yield from self.connection_lines(conn)
+
+    def header_lines(self, result: AnalysisResult) -> list[Text]:
+        """The capture summary (and "no TLS" when there is none)."""
         t, cap = self.t, result.capture
         w = _Writer()
         w.line((t("capture.header", path=cap.path, format=cap.format,
@@ -128,11 +134,9 @@ class TextReport:
             w.line((f"! {a.id}", "yellow"), f" {a.detail}",
                    f" (frame {a.frame})" if a.frame else "", indent=2)
         w.blank()
-        yield from w.lines
-        if not result.connections:
-            yield Text(t("capture.none"))
-        for conn in result.connections:
-            yield from self.connection_lines(conn)
+        if not result.stats.get("tls_connections", len(result.connections)):
+            w.line(t("capture.none"))
+        return w.lines
 
     # -- one connection --------------------------------------------------------------
     def connection_lines(self, c: TlsConnection) -> list[Text]:
