@@ -1,13 +1,17 @@
 """Build the immutable :class:`TlsConnection` of a finished connection.
 
 This is where flow facts (endpoints, SYN) and session facts (hellos, messages) meet:
-roles are settled, certificates summarised, fingerprints and the verdict computed.
+roles are settled, certificates summarised, fingerprints computed; then analysis.assess
+verifies, finds and judges.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from tlslens.analysis.assess import assess
+from tlslens.analysis.esim import esim_for
 from tlslens.analysis.fingerprints import (
     client_fingerprints,
     connection_fingerprints,
@@ -19,8 +23,8 @@ from tlslens.analysis.model import (
     HelloRecord,
     MessageLine,
     TlsConnection,
+    Verdict,
 )
-from tlslens.analysis.verdict import basic_findings, judge
 from tlslens.anomalies import Anomaly
 from tlslens.flows.table import Flow
 from tlslens.tls import messages as m
@@ -141,13 +145,15 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnec
     hello_fps = tuple(client_fingerprints(ch) for _, ch in st.client_hellos)
     sh_fps = tuple(server_fingerprints(sh) for _, sh in st.server_hellos)
     first_sh = st.server_hellos[0][1] if st.server_hellos else None
-    fps = connection_fingerprints(first_ch, first_sh)
+    # The connection's fingerprints are the first hellos' (computed once, above).
+    fps = hello_fps[0] if hello_fps else connection_fingerprints(None, None)
+    if sh_fps:
+        fps = replace(fps, ja3s=sh_fps[0].ja3s, ja3s_full=sh_fps[0].ja3s_full)
 
     app = {direction(s): session.application_data(s) for s in (0, 1)}
+    decryption, cv_valid = _decryption(session, anomalies)
     alerts = tuple(AlertLine(a.frame, a.ts_ns, direction(a.side), a.level, a.description,
                              a.encrypted, a.decrypted) for a in st.alerts)
-    findings = basic_findings(version, cipher, server_certs, flow.first_ts)
-    verdict = judge(state, version, cipher, findings, _failure(session))
     (ip0, port0), (ip1, port1) = flow.endpoints
     ends = {0: Endpoint(ip0, port0), 1: Endpoint(ip1, port1)}
     conn = TlsConnection(
@@ -162,26 +168,28 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnec
         client_certificates=client_certs, certificate_request=st.certificate_request,
         server_key_exchange=st.server_key_exchange, server_key_exchange_valid=None,
         client_key_exchange=st.client_key_exchange,
-        certificate_verify=tuple((direction(s), cv, None) for s, cv in st.certificate_verify),
+        certificate_verify=tuple((direction(s), cv, cv_valid[i] if i < len(cv_valid) else None)
+                                 for i, (s, cv) in enumerate(st.certificate_verify)),
         new_session_tickets=tuple(st.new_session_tickets),
         certificate_status=st.certificate_status, ocsp=ocsp,
         encrypted_extensions=(st.encrypted_extensions.extensions
                               if st.encrypted_extensions else None),
         alerts=alerts, fingerprints=fps, hello_fingerprints=hello_fps,
-        server_hello_fingerprints=sh_fps, verdict=verdict, findings=tuple(findings),
-        anomalies=tuple(anomalies))
-    return conn
+        server_hello_fingerprints=sh_fps, verdict=Verdict("acceptable"),
+        anomalies=tuple(anomalies), decryption=decryption)
+    esim, esim_findings = esim_for(conn)  # the eSIM profile (analysis/esim.py)
+    if esim is not None:
+        conn = replace(conn, esim=esim, findings=conn.findings + esim_findings)
+    return assess(conn)
 
 
-def _failure(session: TlsSession) -> str | None:
-    """Why a failed handshake failed, in words."""
-    from tlslens.registry import name
+def _decryption(session: TlsSession, anomalies: list[Anomaly]
+                ) -> tuple[dict[str, Any] | None, list[bool | None]]:
+    """The decryptor's summary (JSON ``decryption``) and CertificateVerify results."""
+    dec = session.decryptor
+    if dec is None or not hasattr(dec, "summary"):
+        return None, []
+    summary = dec.summary()
+    anomalies.extend(getattr(dec, "anomalies", ()))
+    return summary, list(getattr(dec, "cv_results", ()))
 
-    for a in session.state.alerts:
-        if a.level == 2 and a.description is not None:
-            who = "client" if a.side == session.client_side else "server"
-            return f"the {who} sent a fatal alert: " \
-                   f"{name('alerts', a.description) or a.description}"
-    if session.reset_seen:
-        return "the connection was reset before the handshake completed"
-    return None

@@ -16,7 +16,7 @@ EXIT_BUG = 1
 EXIT_USAGE = 2
 
 #: Modules providing sub-commands, in --help order. Each must define register(sub).
-COMMAND_MODULES = ("analyze", "fingerprint")
+COMMAND_MODULES = ("analyze", "fingerprint", "capture", "diff", "batch")
 
 
 class UsageError(Exception):

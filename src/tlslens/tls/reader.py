@@ -7,8 +7,7 @@ which the caller turns into a named anomaly at the next message boundary.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,6 +20,24 @@ class DecodeError(Exception):
         super().__init__(f"{what} at offset {offset}")
         self.offset = offset
         self.what = what
+
+
+class _Block:
+    """The context manager of :meth:`Reader.block` (a class: cheaper than a generator)."""
+
+    __slots__ = ("inner", "what")
+
+    def __init__(self, inner: Reader, what: str) -> None:
+        self.inner = inner
+        self.what = what
+
+    def __enter__(self) -> Reader:
+        return self.inner
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        inner = self.inner
+        if exc_type is None and inner.pos != inner.end:
+            raise DecodeError(inner.pos, f"{self.what}: {inner.end - inner.pos} trailing bytes")
 
 
 class Reader:
@@ -86,19 +103,15 @@ class Reader:
         return self.bytes(n, what)
 
     # -- structure ------------------------------------------------------------------
-    @contextmanager
-    def block(self, lenlen: int, what: str = "block") -> Iterator[Reader]:
-        """Read a length prefix; yield a reader limited to that many bytes.
+    def block(self, lenlen: int, what: str = "block") -> _Block:
+        """Read a length prefix; ``with`` it gives a reader limited to that many bytes.
 
         On leaving the ``with`` the inner reader must be fully consumed, else
         :class:`DecodeError` (trailing bytes are how malformed vectors show up).
         """
         n = self.uint(lenlen, what + " length")
         start = self._need(n, what)
-        inner = Reader(self._buf, start, start + n)
-        yield inner
-        if inner.pos != inner.end:
-            raise DecodeError(inner.pos, f"{what}: {inner.end - inner.pos} trailing bytes")
+        return _Block(Reader(self._buf, start, start + n), what)
 
     def sub(self, n: int, what: str = "block") -> Reader:
         """A reader over the next ``n`` bytes (which this reader skips)."""
