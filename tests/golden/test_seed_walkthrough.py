@@ -39,15 +39,16 @@ def section(report: str, title: str) -> str:
 
 def test_ladder_has_the_ten_steps_in_order(report: str) -> None:
     ladder = report.split("Handshake ladder")[1].split("History")[0]
-    steps = re.findall(r"(client ──▶ server|client ◀── server)  (\w[\w ()]*?)  \[", ladder)
-    expected = [("client ──▶ server", "ClientHello"), ("client ◀── server", "ServerHello"),
-                ("client ◀── server", "Certificate"), ("client ◀── server", "ServerKeyExchange"),
-                ("client ◀── server", "ServerHelloDone"),
-                ("client ──▶ server", "ClientKeyExchange"),
-                ("client ──▶ server", "ChangeCipherSpec"),
-                ("client ──▶ server", "Encrypted handshake message (Finished)"),
-                ("client ◀── server", "ChangeCipherSpec"),
-                ("client ◀── server", "Encrypted handshake message (Finished)")]
+    # the eSIM profile names the roles (issue 7): LPA and SM-DP+
+    steps = re.findall(r"(LPA ──▶ SM-DP\+|LPA ◀── SM-DP\+)  (\w[\w ()]*?)  \[", ladder)
+    expected = [("LPA ──▶ SM-DP+", "ClientHello"), ("LPA ◀── SM-DP+", "ServerHello"),
+                ("LPA ◀── SM-DP+", "Certificate"), ("LPA ◀── SM-DP+", "ServerKeyExchange"),
+                ("LPA ◀── SM-DP+", "ServerHelloDone"),
+                ("LPA ──▶ SM-DP+", "ClientKeyExchange"),
+                ("LPA ──▶ SM-DP+", "ChangeCipherSpec"),
+                ("LPA ──▶ SM-DP+", "Encrypted handshake message (Finished)"),
+                ("LPA ◀── SM-DP+", "ChangeCipherSpec"),
+                ("LPA ◀── SM-DP+", "Encrypted handshake message (Finished)")]
     assert steps[:10] == expected
 
 
