@@ -7,8 +7,9 @@ The ids are a contract (they appear in the JSON report); add new ones, never ren
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Self, SupportsIndex
 
 Severity = Literal["info", "warning", "error"]
 
@@ -23,6 +24,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "capture.bad_interface": ("warning", "a packet names an interface that was not described"),
     "capture.gzip_error": ("error", "the gzip stream is corrupt"),
     "capture.snaplen_cut": ("info", "a packet was cut by the snapshot length"),
+    "capture.bad_timestamp": ("warning", "a packet's time is before 1970 or after 9999"),
     # link / network layers
     "link.unsupported": ("info", "a link type tlslens does not decode"),
     "link.truncated": ("warning", "a link-layer header is cut short"),
@@ -32,6 +34,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "ip.fragment_incomplete": ("info", "an IPv4 datagram's fragments never all arrived"),
     "ip.too_many_fragments": ("warning", "fragment reassembly limit reached"),
     "tunnel.truncated": ("warning", "a tunnel (GRE, VXLAN, PPPoE) header is cut short"),
+    "tunnel.too_deep": ("warning", "more than 16 nested link/IP/tunnel headers: packet skipped"),
     "tcp.bad_header": ("warning", "a TCP header is malformed"),
     # TCP streams
     "tcp.gap": ("warning", "bytes of a TCP stream were not captured"),
@@ -64,6 +67,18 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "x509.unparseable": ("warning", "a certificate cannot be parsed"),
     "x509.field_error": ("warning", "one field of a certificate cannot be decoded"),
     "ocsp.unparseable": ("warning", "an OCSP response cannot be parsed"),
+    # key material and decryption
+    "keylog.bad_line": ("warning", "a key log line does not parse; the other lines still work"),
+    "keylog.bad_rsa_key": ("warning", "an --rsa-key file is not an unencrypted RSA private key"),
+    "keylog.unsupported_secrets": ("info", "a pcapng Decryption Secrets Block of another kind"),
+    "decrypt.wrong_key": ("error", "the keys given for this connection do not belong to it"),
+    "decrypt.record_failed": ("warning", "a protected record did not authenticate"),
+    "decrypt.finished_mismatch": ("error", "a decrypted Finished does not match the transcript"),
+    "decrypt.bad_premaster": ("warning", "the RSA premaster could not be decrypted"),
+    # batch runs (tlslens batch: error rows of a whole file)
+    "batch.not_a_capture": ("error", "a batch input is missing, unreadable, empty or not a "
+                            "capture; the other files went on"),
+    "batch.worker_lost": ("error", "the worker running this batch file died or was lost"),
     # limits and bugs
     "limit.reached": ("warning", "a configured limit was reached; some data was skipped"),
     "internal.error": ("error", "tlslens hit a bug on this connection; analysis went on"),
@@ -88,3 +103,45 @@ class Anomaly:
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "severity": self.severity, "detail": self.detail,
                 "frame": self.frame}
+
+
+#: Anomalies kept per list (one connection, or one layer of the capture) by default.
+MAX_ANOMALIES = 1000
+
+
+class AnomalyList(list[Anomaly]):
+    """A list of anomalies that stops growing at ``limit``.
+
+    Hostile input can produce one anomaly per byte or per packet; memory must not follow.
+    Past the limit one ``limit.reached`` is kept and the rest are only counted
+    (``dropped``). Layers append to it exactly as to a list.
+    """
+
+    def __init__(self, items: Iterable[Anomaly] = (), limit: int = MAX_ANOMALIES) -> None:
+        super().__init__()
+        self.limit = limit
+        self.dropped = 0
+        self.extend(items)
+
+    def append(self, anomaly: Anomaly, /) -> None:
+        if len(self) < self.limit:
+            super().append(anomaly)
+            return
+        self.dropped += 1
+        if self.dropped == 1:
+            super().append(Anomaly("limit.reached", f"more than {self.limit} anomalies here; "
+                                   "the rest are counted, not listed", anomaly.frame))
+
+    def extend(self, items: Iterable[Anomaly], /) -> None:
+        for anomaly in items:
+            self.append(anomaly)
+
+    def __iadd__(self, items: Iterable[Anomaly], /) -> Self:  # type: ignore[override]
+        self.extend(items)
+        return self
+
+    def insert(self, index: SupportsIndex, anomaly: Anomaly, /) -> None:
+        if len(self) < self.limit:
+            super().insert(index, anomaly)
+        else:
+            self.append(anomaly)

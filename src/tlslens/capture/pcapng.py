@@ -42,6 +42,10 @@ MIN_SHB = 28
 _BOM_LE = b"\x4d\x3c\x2b\x1a"
 _BOM_BE = b"\x1a\x2b\x3c\x4d"
 
+#: Packet times must fall in years 1970..9999 (what every report can print); a time
+#: outside is corruption: the packet keeps the previous packet's time instead.
+MAX_TS_NS = 253_402_300_800 * 1_000_000_000
+
 _OPT_ENDOFOPT = 0
 _OPT_IF_TSRESOL = 9
 _OPT_IF_TSOFFSET = 14
@@ -137,6 +141,17 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
     def bad(what: str) -> None:
         reader.anomaly("capture.bad_block", what, idx or None)
 
+    last_ts = 0
+
+    def bad_ts(ts: int) -> int:
+        """An impossible time (a corrupt block): one anomaly per file, the last good time."""
+        if ("ts", 0) not in warned:
+            warned.add(("ts", 0))
+            reader.anomaly("capture.bad_timestamp",
+                           f"packet {idx + 1} has an impossible time ({ts} ns since 1970); "
+                           "such packets keep the previous packet's time", idx + 1)
+        return last_ts
+
     while True:
         if end - pos < 12:
             buf = refill(buf, pos, 12)
@@ -186,10 +201,13 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                 if caplen <= blen - 32:
                     ifc = ifaces[iface] if iface < nif else None
                     if ifc is not None:
+                        ts = ((tsh << 32) | tsl) * ifc[2] // ifc[3] + ifc[4]
+                        if not 0 <= ts < MAX_TS_NS:
+                            ts = bad_ts(ts)
+                        last_ts = ts
                         idx += 1
-                        item = new(item_type, (
-                            idx, ((tsh << 32) | tsl) * ifc[2] // ifc[3] + ifc[4], iface,
-                            ifc[0], buf[pos + 28:pos + 28 + caplen], orig))
+                        item = new(item_type, (idx, ts, iface, ifc[0],
+                                               buf[pos + 28:pos + 28 + caplen], orig))
                         pos = stop
                         reader.last_item = item
                         if idx == 1:
@@ -241,6 +259,10 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                     warned.add(("if", btype))
                     reader.anomaly(aid, detail, idx + 1)
             else:
+                if not 0 <= got.ts_ns < MAX_TS_NS:
+                    got = got._replace(ts_ns=bad_ts(got.ts_ns))
+                if btype == PB:
+                    last_ts = got.ts_ns
                 idx += 1
                 pos = stop
                 reader.last_item = got

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Self
 
-from tlslens.anomalies import Anomaly
+from tlslens.anomalies import Anomaly, AnomalyList
 from tlslens.capture import pcap, pcapng
 from tlslens.capture.types import CaptureInfo, CaptureItem, SecretsItem
 
@@ -83,7 +83,7 @@ class CaptureReader:
 
     def __init__(self, stream: BinaryIO, *, close: bool = False, name: str = "") -> None:
         self.name = name
-        self.anomalies: list[Anomaly] = []
+        self.anomalies: list[Anomaly] = AnomalyList()  # bounded: one per bad block
         self.bytes = 0  # bytes of capture data read so far (after gunzip)
         self._stream = stream
         self._owns = close

@@ -9,10 +9,15 @@ relative to the first byte, so comparisons never wrap.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 #: Out-of-order bytes buffered per direction before the oldest hole is declared lost.
 MAX_BUFFERED = 4 * 1024 * 1024
+#: Out-of-order segments buffered per direction: a flood of tiny segments is bounded by
+#: count, not only by bytes. Past either limit, holes are declared lost until the buffer
+#: is half empty, so a hostile stream costs O(log n) per segment, never O(n).
+MAX_PENDING_SEGMENTS = 10_000
 #: Delivered bytes kept to compare retransmissions with (only while it matters).
 RETAIN = 16 * 1024
 #: A first data segment this far from the SYN's sequence number means the SYN lied
@@ -27,14 +32,15 @@ AnomalySink = Callable[[str, str, int], None]  # id, detail, frame
 class DirectionReassembler:
     """Bytes of one direction of one TCP connection."""
 
-    __slots__ = ("isn", "next", "pending", "pending_bytes", "retained", "on_data", "on_gap",
-                 "on_anomaly", "delivered", "compare", "fin")
+    __slots__ = ("compare", "delivered", "fin", "isn", "next", "on_anomaly", "on_data",
+                 "on_gap", "order", "pending", "pending_bytes", "retained")
 
     def __init__(self, on_data: DataSink, on_gap: GapSink, on_anomaly: AnomalySink) -> None:
         self.isn: int | None = None  # sequence number of stream offset 0
         self.next = 0  # next expected stream offset
         self.pending: dict[int, tuple[bytes, int, int]] = {}  # offset -> (data, frame, ts)
         self.pending_bytes = 0
+        self.order: list[int] = []  # heap of the offsets in pending (each once)
         self.retained = b""  # the last delivered bytes, ending at self.next
         self.on_data = on_data
         self.on_gap = on_gap
@@ -116,19 +122,26 @@ class DirectionReassembler:
                                     f"two copies of stream offset {off} differ", frame)
                 return
             self.pending_bytes -= len(old[0])
+        else:
+            heapq.heappush(self.order, off)
         self.pending[off] = (bytes(data), frame, ts_ns)
         self.pending_bytes += len(data)
-        if self.pending_bytes > MAX_BUFFERED:
+        if self.pending_bytes > MAX_BUFFERED or len(self.pending) > MAX_PENDING_SEGMENTS:
             self.on_anomaly("tcp.buffer_limit",
-                            f"{self.pending_bytes} out-of-order bytes buffered", frame)
-            self.skip_to_pending(frame, ts_ns)
+                            f"{self.pending_bytes} out-of-order bytes in {len(self.pending)} "
+                            "segments buffered", frame)
+            while self.pending and (self.pending_bytes > MAX_BUFFERED // 2
+                                    or len(self.pending) > MAX_PENDING_SEGMENTS // 2):
+                self.skip_to_pending(frame, ts_ns)
 
     def _drain(self) -> None:
         """Deliver buffered segments that are now in order."""
-        while self.pending:
-            first = min(self.pending)
+        order = self.order
+        while order:
+            first = order[0]
             if first > self.next:
                 return
+            heapq.heappop(order)
             data, frame, ts_ns = self.pending.pop(first)
             self.pending_bytes -= len(data)
             end = first + len(data)
@@ -144,7 +157,7 @@ class DirectionReassembler:
         """Declare the hole before the first buffered segment lost, and go on."""
         if not self.pending:
             return
-        first = min(self.pending)
+        first = self.order[0]
         if first > self.next:
             self.on_gap(self.next, first - self.next, frame, ts_ns)
             self.next = first
@@ -156,7 +169,7 @@ class DirectionReassembler:
         if self.isn is None or not self.pending:
             return
         off = self._offset(ack)
-        if off > self.next and min(self.pending) <= off:
+        if off > self.next and self.order[0] <= off:
             self.skip_to_pending(frame, ts_ns)
 
     def flush(self, frame: int, ts_ns: int) -> None:

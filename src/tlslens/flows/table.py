@@ -63,9 +63,10 @@ class Flow:
                 self.consumer.on_data(side, chunk, frame, ts)
 
         def gap(off: int, length: int, frame: int, ts: int) -> None:
-            self.anomalies.append(Anomaly("tcp.gap", f"{length} bytes missing at stream offset"
-                                          f" {off} of side {side}", frame, direction=str(side),
-                                          offset=off))
+            if len(self.anomalies) < 1000:  # a flood of holes must not grow memory
+                self.anomalies.append(Anomaly("tcp.gap", f"{length} bytes missing at stream "
+                                              f"offset {off} of side {side}", frame,
+                                              direction=str(side), offset=off))
             if self.consumer is not None:
                 self.consumer.on_gap(side, length, frame)
 
@@ -106,6 +107,7 @@ class FlowTable:
         self.on_end = on_end
         self.count = 0
         self._since_sweep = 0
+        self._swept_ns = -1  # capture time of the last sweep (or of the first segment)
 
     def add(self, seg: TcpSegment) -> None:
         a, b = (seg.src, seg.sport), (seg.dst, seg.dport)
@@ -121,6 +123,8 @@ class FlowTable:
             if flags & RST and not seg.payload:
                 return  # a reset for a connection we never saw: nothing to analyse
             initiator_is_src = not (flags & SYN and flags & ACK)
+            if self._swept_ns < 0:
+                self._swept_ns = seg.ts_ns
             flow = Flow(self.count, seg, initiator_is_src)
             self.count += 1
             self.flows[key] = flow
@@ -129,7 +133,7 @@ class FlowTable:
             return
         self._segment(flow, seg)
         self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY:
+        if self._since_sweep >= SWEEP_EVERY or seg.ts_ns - self._swept_ns > CLOSED_LINGER_NS:
             self._sweep(seg.ts_ns)
 
     @staticmethod
@@ -187,6 +191,10 @@ class FlowTable:
         flow.flush()
         flow.done = True
         self.on_end(flow)
+        # The entry lingers only to absorb stray packets: let go of what is heavy.
+        flow.consumer = None
+        for d in flow.dirs:
+            d.retained = b""
         flow.release()
 
     def _end(self, flow: Flow) -> None:
@@ -197,6 +205,7 @@ class FlowTable:
 
     def _sweep(self, now_ns: int) -> None:
         self._since_sweep = 0
+        self._swept_ns = now_ns
         for flow in list(self.flows.values()):
             if flow.done and now_ns - flow.closed_ts > CLOSED_LINGER_NS:
                 del self.flows[_key(flow)]

@@ -16,7 +16,7 @@ import ipaddress
 import socket
 import struct
 
-from tlslens.anomalies import Anomaly
+from tlslens.anomalies import Anomaly, AnomalyList
 from tlslens.capture.types import CaptureItem
 from tlslens.packets import ip, link
 from tlslens.packets.link import ETH_BRIDGED, ETH_IPV4, ETH_IPV6, PacketError
@@ -46,7 +46,7 @@ class PacketDecoder:
 
     def __init__(self, max_fragment_datagrams: int = 1024,
                  max_fragment_bytes: int = 16 << 20) -> None:
-        self.anomalies: list[Anomaly] = []
+        self.anomalies: list[Anomaly] = AnomalyList()  # bounded: one per bad packet
         #: frames cut by the capture's snapshot length (reported once, counted here)
         self.snaplen_cut_frames = 0
         self.fragments = ip.FragmentTable(self.anomalies, max_fragment_datagrams,
@@ -105,7 +105,7 @@ class PacketDecoder:
     def _decode(self, item: CaptureItem) -> TcpSegment | None:
         data = item.data
         frame = item.index
-        et, off = link.link_payload(item.linktype, data)
+        et, off, end = link.link_payload(item.linktype, data)
         if et == link.UNSUPPORTED:
             if item.linktype not in self._unsupported:
                 self._unsupported.add(item.linktype)
@@ -113,18 +113,17 @@ class PacketDecoder:
                     "link.unsupported", f"link type {item.linktype} is not decoded; its "
                     "packets are skipped", frame=frame))
             return None
-        end = len(data)
         short = False
         for _ in range(MAX_LAYERS):
             if et == ETH_BRIDGED:
-                et, off = link.ethernet(data, off, end)
+                et, off, end = link.ethernet(data, off, end)
                 continue
             if et == ETH_IPV4:
                 proto, off, end, src, dst, frag, cut = ip.ipv4(data, off, end)
                 if cut and not short:
                     short = True
                     self._report(item, "ip.truncated", "the IPv4 total length says more "
-                                 "than was captured")
+                                 "than the frame holds")
                 if frag is not None:
                     ident, offset, more = frag
                     done = self.fragments.add((4, src, dst, proto, ident), offset, more,
@@ -138,7 +137,7 @@ class PacketDecoder:
                 if cut and not short:
                     short = True
                     self._report(item, "ip.truncated", "the IPv6 payload length says more "
-                                 "than was captured")
+                                 "than the frame holds")
                 proto, off, frag = ip.ipv6_extensions(nh, data, off, end)
                 if frag is not None:
                     ident, offset, more = frag
@@ -166,7 +165,7 @@ class PacketDecoder:
             elif proto == ip.PROTO_IPV6:
                 et = ETH_IPV6
             elif proto == ip.PROTO_GRE:
-                et, off = ip.gre(data, off, end)
+                et, off, end = ip.gre(data, off, end)
             elif proto == ip.PROTO_UDP:
                 et, off, end = ip.udp_tunnel(data, off, end)
             else:

@@ -124,15 +124,15 @@ def ipv6_extensions(nh: int, data: bytes | memoryview, off: int, end: int
     return nh, off, None
 
 
-def gre(data: bytes | memoryview, off: int, end: int) -> tuple[int, int]:
-    """A GRE header (versions 0 and 1): ``(ethertype, offset)`` of what it carries."""
+def gre(data: bytes | memoryview, off: int, end: int) -> tuple[int, int, int]:
+    """A GRE header (versions 0 and 1): ``(ethertype, offset, end)`` of what it carries."""
     if off + 4 > end:
         raise PacketError("tunnel.truncated", "GRE header cut short")
     flags = (data[off] << 8) | data[off + 1]
     proto = (data[off + 2] << 8) | data[off + 3]
     version = flags & 7
     if version > 1:
-        return NOT_IP, off  # no such GRE version: not a packet we can follow
+        return NOT_IP, off, end  # no such GRE version: not a packet we can follow
     size = 4
     if flags & 0xC000:  # checksum present or routing present: checksum + offset
         size += 4
@@ -157,7 +157,7 @@ def gre(data: bytes | memoryview, off: int, end: int) -> tuple[int, int]:
     if proto == 0x880B:  # PPP (PPTP's enhanced GRE)
         return ppp_payload(data, off, end)
     if proto == ETH_BRIDGED:
-        return ETH_BRIDGED, off
+        return ETH_BRIDGED, off, end
     return ethertype_payload(proto, data, off, end)
 
 

@@ -1,8 +1,9 @@
 """Link layers: find where the IP packet starts inside a captured frame.
 
-Every function here takes ``(data, offset, end)`` and returns ``(ethertype, offset)``:
-the protocol of what follows, as an Ethernet type (0x0800 IPv4, 0x86DD IPv6, 0x6558
-a whole Ethernet frame), and where it starts. Anything else is "not IP" and the
+Every function here takes ``(data, offset, end)`` and returns ``(ethertype, offset,
+end)``: the protocol of what follows, as an Ethernet type (0x0800 IPv4, 0x86DD IPv6,
+0x6558 a whole Ethernet frame), where it starts, and where it ends (a PPPoE length may
+end it before the frame does, as Wireshark also decides). Anything else is "not IP" and the
 packet is skipped quietly. A header cut short raises :class:`PacketError`, which the
 decoder turns into a named anomaly: the parsers stay flat and cheap, and the error
 path costs nothing until it is taken.
@@ -70,17 +71,17 @@ def version_ethertype(data: bytes | memoryview, off: int, end: int) -> int:
     return NOT_IP
 
 
-def link_payload(linktype: int, data: bytes | memoryview) -> tuple[int, int]:
-    """``(ethertype, offset)`` of the network packet in a frame of this link type."""
+def link_payload(linktype: int, data: bytes | memoryview) -> tuple[int, int, int]:
+    """``(ethertype, offset, end)`` of the network packet in a frame of this link type."""
     end = len(data)
     if linktype == LINKTYPE_ETHERNET:
         return ethernet(data, 0, end)
     if linktype in _RAW_TYPES:
-        return version_ethertype(data, 0, end), 0
+        return version_ethertype(data, 0, end), 0, end
     if linktype == LINKTYPE_IPV4:
-        return ETH_IPV4, 0
+        return ETH_IPV4, 0, end
     if linktype == LINKTYPE_IPV6:
-        return ETH_IPV6, 0
+        return ETH_IPV6, 0, end
     if linktype == LINKTYPE_LINUX_SLL:
         _need(data, 0, 16, end, "Linux cooked (SLL) header")
         return ethertype_payload((data[14] << 8) | data[15], data, 16, end)
@@ -92,18 +93,18 @@ def link_payload(linktype: int, data: bytes | memoryview) -> tuple[int, int]:
         family = int.from_bytes(data[0:4], "big")
         if linktype == LINKTYPE_NULL and family > 0xFFFF:
             family = int.from_bytes(data[0:4], "little")  # host byte order of the capturer
-        return _AF_TO_ETHERTYPE.get(family, NOT_IP), 4
-    return UNSUPPORTED, 0
+        return _AF_TO_ETHERTYPE.get(family, NOT_IP), 4, end
+    return UNSUPPORTED, 0, end
 
 
-def ethernet(data: bytes | memoryview, off: int, end: int) -> tuple[int, int]:
+def ethernet(data: bytes | memoryview, off: int, end: int) -> tuple[int, int, int]:
     """An Ethernet II header (and any VLAN, PPPoE or MPLS headers after it)."""
     _need(data, off, 14, end, "Ethernet header")
     return ethertype_payload((data[off + 12] << 8) | data[off + 13], data, off + 14, end)
 
 
 def ethertype_payload(ethertype: int, data: bytes | memoryview, off: int, end: int
-                      ) -> tuple[int, int]:
+                      ) -> tuple[int, int, int]:
     """Skip VLAN tags (any depth), a PPPoE session header and an MPLS label stack."""
     while True:
         if ethertype in ETH_VLAN:
@@ -112,6 +113,8 @@ def ethertype_payload(ethertype: int, data: bytes | memoryview, off: int, end: i
             off += 4
         elif ethertype == ETH_PPPOE_SESSION:
             _need(data, off, 6, end, "PPPoE header", "tunnel.truncated")
+            length = (data[off + 4] << 8) | data[off + 5]
+            end = min(end, off + 6 + length)  # the session length ends the PPP frame
             return ppp_payload(data, off + 6, end)
         elif ethertype in ETH_MPLS:
             while True:
@@ -122,19 +125,19 @@ def ethertype_payload(ethertype: int, data: bytes | memoryview, off: int, end: i
                     break
             # MPLS does not say what it carries; IP is recognised by its version nibble
             # (a pseudowire control word starts with 0 and is not decoded).
-            return version_ethertype(data, off, end), off
+            return version_ethertype(data, off, end), off, end
         else:
-            return ethertype, off
+            return ethertype, off, end
 
 
-def ppp_payload(data: bytes | memoryview, off: int, end: int) -> tuple[int, int]:
+def ppp_payload(data: bytes | memoryview, off: int, end: int) -> tuple[int, int, int]:
     """A PPP header (optional ff 03 address/control, 1- or 2-byte protocol)."""
     _need(data, off, 2, end, "PPP header", "tunnel.truncated")
     if data[off] == 0xFF and data[off + 1] == 0x03:
         off += 2
         _need(data, off, 1, end, "PPP protocol", "tunnel.truncated")
     if data[off] & 1:  # protocol field compression: a one-byte protocol number
-        return _PPP_TO_ETHERTYPE.get(data[off], NOT_IP), off + 1
+        return _PPP_TO_ETHERTYPE.get(data[off], NOT_IP), off + 1, end
     _need(data, off, 2, end, "PPP protocol", "tunnel.truncated")
     protocol = (data[off] << 8) | data[off + 1]
-    return _PPP_TO_ETHERTYPE.get(protocol, NOT_IP), off + 2
+    return _PPP_TO_ETHERTYPE.get(protocol, NOT_IP), off + 2, end

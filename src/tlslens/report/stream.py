@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from tlslens.analysis.model import AnalysisResult, TlsConnection
+from tlslens.report.safe import json_safe
 
 #: Spooled text kept in memory before it goes to a temporary file on disk.
 SPOOL_MEMORY = 8 * 1024 * 1024
@@ -35,7 +36,8 @@ def write_json(connections: Iterable[TlsConnection], finish: Callable[[], Analys
     count = 0
     with tempfile.SpooledTemporaryFile(SPOOL_MEMORY, mode="w+", encoding="utf-8") as spool:
         for conn in connections:
-            text = json.dumps(to_dict(conn), sort_keys=True, indent=2, ensure_ascii=False)
+            text = json_safe(json.dumps(to_dict(conn), sort_keys=True, indent=2,
+                                        ensure_ascii=False))
             spool.write(("," if count else "") + "\n" + _indent(text, "    "))
             count += 1
         head = finish()
@@ -43,7 +45,7 @@ def write_json(connections: Iterable[TlsConnection], finish: Callable[[], Analys
 
         doc = result_to_dict(head)
         doc["connections"] = ["@@CONNECTIONS@@"]
-        skeleton = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False)
+        skeleton = json_safe(json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False))
         before, after = skeleton.split('[\n    "@@CONNECTIONS@@"\n  ]')
         out.write(before)
         if count:

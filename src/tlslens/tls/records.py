@@ -62,9 +62,22 @@ def _sslv2_hello_length(b: bytes | bytearray | memoryview, p: int) -> int:
 class RecordStream:
     """Records of one side of one connection."""
 
-    __slots__ = ("side", "buf", "base", "state", "skip", "skip_rec", "skipping",
-                 "sslv2", "anomalies", "app_records", "app_bytes", "searched", "midstream",
-                 "found_at")
+    __slots__ = (
+        "anomalies",
+        "app_bytes",
+        "app_records",
+        "base",
+        "buf",
+        "found_at",
+        "midstream",
+        "searched",
+        "side",
+        "skip",
+        "skip_rec",
+        "skipping",
+        "sslv2",
+        "state",
+    )
 
     def __init__(self, side: int, midstream: bool = False) -> None:
         self.side = side
@@ -179,6 +192,13 @@ class RecordStream:
                 self.anomalies.append(Anomaly(
                     "tls.record.bad_length" if n_decl else "tls.record.empty",
                     f"record length {n_decl}", frame, offset=self.base))
+            elif b[1] == 3 and b[2] <= 4:  # a record version, but no content type we know
+                self.anomalies.append(Anomaly("tls.record.bad_type", f"content type {b[0]}; "
+                                              + detail, frame, offset=self.base))
+            elif b[0] in CONTENT_TYPES and b[1] <= 3:  # a content type, an odd version
+                self.anomalies.append(Anomaly("tls.record.bad_version", f"record version "
+                                              f"0x{b[1]:02x}{b[2]:02x}; " + detail, frame,
+                                              offset=self.base))
             else:
                 self.anomalies.append(Anomaly("tls.not_tls", detail, frame, offset=self.base))
             self.state = "resync"
@@ -249,6 +269,10 @@ class RecordStream:
                 return self._found(0, frame)
             n = _plausible_header(b, p)
             if n > 0:
+                if b[p] == 22 and len(b) < p + 10 and not (p == 0 and start_of_stream):
+                    # Maybe a hello whose first bytes are not here yet: keep it, wait.
+                    self._discard(p)
+                    return False
                 if b[p] == 22 and len(b) > p + 5 and b[p + 5] in (1, 2) and (
                         p == 0 or self._hello_fits(b, p, n)):
                     return self._found(p, frame)

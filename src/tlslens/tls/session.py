@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from tlslens.anomalies import Anomaly
+from tlslens.anomalies import Anomaly, AnomalyList
 from tlslens.tls import messages as m
 from tlslens.tls.handshake import MAX_HANDSHAKE_LENGTH, ParseContext, parse_body
 from tlslens.tls.reader import DecodeError, Reader
@@ -47,6 +47,13 @@ HISTORY_LETTERS = {
     "end_of_early_data": "n", "sslv2_client_hello": "2", "sslv2_server_hello": "2",
     "sslv2_other": "y",
 }
+
+#: Messages only one role may send (RFC 8446 4, RFC 5246 7.4); from the other, the pair
+#: (direction, type) is out of the protocol: tls.hs.unexpected.
+_CLIENT_ONLY = frozenset({m.CLIENT_HELLO, m.CLIENT_KEY_EXCHANGE, m.END_OF_EARLY_DATA})
+_SERVER_ONLY = frozenset({m.HELLO_REQUEST, m.SERVER_HELLO, m.HELLO_VERIFY_REQUEST,
+                          m.NEW_SESSION_TICKET, m.ENCRYPTED_EXTENSIONS, m.SERVER_KEY_EXCHANGE,
+                          m.CERTIFICATE_REQUEST, m.SERVER_HELLO_DONE, m.CERTIFICATE_STATUS})
 
 #: Handshake bytes buffered per side while waiting for the rest of a message.
 MAX_MESSAGES = 10_000
@@ -106,7 +113,7 @@ class SessionState:
     certificate_status: m.CertificateStatus | None = None
     encrypted_extensions: m.EncryptedExtensions | None = None
     finished: list[tuple[int, m.Finished]] = field(default_factory=list)
-    anomalies: list[Anomaly] = field(default_factory=list)
+    anomalies: list[Anomaly] = field(default_factory=AnomalyList)  # bounded
 
 
 class TlsSession:
@@ -131,6 +138,7 @@ class TlsSession:
         self.hs_broken = [False, False]
         self._app = [[0, 0], [0, 0]]  # records, bytes counted outside the skip path
         self._server_encrypted_seen = False
+        self._encrypted_hs_sides: set[int] = set()  # sides that sent encrypted handshake
         self._client_flight_frame: int | None = None
         self._sslv2_after_hello = [0, 0]
         self.null_mac = 0  # MAC length of a NULL-cipher suite (records readable after CCS)
@@ -219,6 +227,7 @@ class TlsSession:
                     self._decrypting = False
                 return
         if self.null_mac and self.encrypted[rec.side] and rec.fragment is not None \
+                and not self._decrypting \
                 and ctype in (m.HANDSHAKE, m.ALERT):
             # A NULL-cipher suite "encrypts" to plaintext + MAC: read it as it is.
             rec = rec._replace(fragment=rec.fragment[:max(0, len(rec.fragment)
@@ -276,6 +285,8 @@ class TlsSession:
 
     def _alert(self, rec: Record) -> None:
         side = rec.side
+        if len(self.state.alerts) >= MAX_MESSAGES:  # the message limit is reported already
+            return
         if not self._decrypting and (self.encrypted[side] or rec.fragment is None
                                      or not _looks_like_alerts(rec.fragment)):
             # Encrypted: after CCS, or (capture started late) bytes that are no alert.
@@ -353,6 +364,10 @@ class TlsSession:
         buf += rec.fragment
         self.ctx.record_version = rec.version
         while len(buf) >= 4:
+            if len(self.state.entries) > MAX_MESSAGES:  # limit.reached is recorded: stop
+                buf.clear()
+                self.hs_broken[side] = True
+                return
             n = (buf[1] << 16) | (buf[2] << 8) | buf[3]
             if n > MAX_HANDSHAKE_LENGTH:
                 self.state.anomalies.append(Anomaly(
@@ -368,9 +383,11 @@ class TlsSession:
             self._message(side, raw, rec.frame, rec.ts_ns, rec.version)
 
     def _check_tls12_complete(self, side: int) -> None:
-        """TLS <= 1.2 without keys: complete once both sides sent their Finished."""
-        sides = {e.side for e in self.state.entries if e.type == "encrypted_handshake"}
-        if sides == {0, 1}:
+        """TLS <= 1.2 without keys: complete once both sides sent their Finished (an
+        encrypted handshake record). Kept as a set: rescanning the ladder on every
+        record was quadratic on long streams of such records."""
+        self._encrypted_hs_sides.add(side)
+        if len(self._encrypted_hs_sides) == 2:
             self._complete()
 
     def _message(self, side: int, raw: bytes, frame: int, ts_ns: int, rversion: int) -> None:
@@ -390,6 +407,10 @@ class TlsSession:
         if msg_type == m.SERVER_HELLO and isinstance(value, m.ServerHello) \
                 and value.hello_retry_request:
             kind = "hello_retry_request"
+        if self.client_side is not None and msg_type in (
+                _SERVER_ONLY if side == self.client_side else _CLIENT_ONLY):
+            self.state.anomalies.append(Anomaly("tls.hs.unexpected", f"{kind} sent by the "
+                                                f"{self.role(side)}", frame))
         self._entry(side, kind, len(body), frame, ts_ns, False)
         handler = _HANDLERS.get(msg_type)
         if handler is not None and value is not None:
@@ -534,24 +555,25 @@ def _looks_like_alerts(frag: bytes) -> bool:
 
 def _decompress(cc: m.CompressedCertificate, anomalies: list[Anomaly],
                 frame: int) -> bytes | None:
-    """RFC 8879: zlib (1), brotli (2), zstd (3); the output is capped at its declared
-    length (and 16 MiB) so a hostile bomb costs nothing."""
+    """RFC 8879: zlib (1), brotli (2), zstd (3). At most one byte more than the declared
+    length (itself at most 16 MiB) is ever produced, so a hostile bomb costs nothing; a
+    stream that would give more, or less, than declared is a failure (RFC 8879 4)."""
     limit = min(cc.uncompressed_length, MAX_DECOMPRESSED)
     try:
         if cc.algorithm == 1:
             d = zlib.decompressobj()
-            out = d.decompress(cc.compressed, limit)
+            out = d.decompress(cc.compressed, limit + 1)
         elif cc.algorithm == 2:
-            import brotli
-
-            dec = brotli.Decompressor()
-            out = dec.process(cc.compressed, output_buffer_limit=limit) \
-                if _brotli_has_limit() else dec.process(cc.compressed)
+            out = _brotli_bounded(cc.compressed, limit + 1)
         elif cc.algorithm == 3:
+            import io
+
             import zstandard
 
-            out = zstandard.ZstdDecompressor().decompress(cc.compressed,
-                                                          max_output_size=limit)
+            # decompress(max_output_size=) trusts a frame's declared content size; a
+            # stream reader never gives more than asked.
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(cc.compressed)) as rd:
+                out = rd.read(limit + 1)
         else:
             anomalies.append(Anomaly("tls.decompress.unsupported",
                                      f"certificate compression algorithm {cc.algorithm}",
@@ -562,22 +584,29 @@ def _decompress(cc: m.CompressedCertificate, anomalies: list[Anomaly],
                                  frame))
         return None
     if len(out) != cc.uncompressed_length:
+        got = f"more than {limit}" if len(out) > limit else str(len(out))
         anomalies.append(Anomaly("tls.decompress.failed",
-                                 f"got {len(out)} bytes, {cc.uncompressed_length} declared",
+                                 f"got {got} bytes, {cc.uncompressed_length} declared",
                                  frame))
         return None
     return out
 
 
-def _brotli_has_limit() -> bool:
-    import inspect
-
+def _brotli_bounded(data: bytes, limit: int) -> bytes:
+    """Brotli output up to about ``limit`` bytes (the decoder's limit is soft: it may
+    overshoot by one internal buffer, never by the size of a bomb)."""
     import brotli
 
-    try:
-        return "output_buffer_limit" in inspect.signature(brotli.Decompressor.process).parameters
-    except (TypeError, ValueError):
-        return False
+    dec = brotli.Decompressor()
+    out = dec.process(data, output_buffer_limit=limit)
+    while len(out) < limit and not dec.is_finished():
+        more = dec.process(b"", output_buffer_limit=limit - len(out))
+        if not more:
+            break
+        out += more
+    if len(out) < limit and not dec.is_finished():
+        raise ValueError("brotli stream is truncated")
+    return out
 
 
 def sslv2_record_reader(data: bytes) -> Reader:  # pragma: no cover - debugging aid

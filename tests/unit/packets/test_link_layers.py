@@ -82,6 +82,16 @@ def test_pppoe_session_ipv4_and_ipv6_and_over_qinq() -> None:
     check4(eth(pppoe(SEG4), 0x8864, vlans=[(0x88A8, 1), (0x8100, 2)]))
 
 
+def test_pppoe_length_bounds_the_ip_packet() -> None:
+    seg, dec = decode(eth(pppoe(SEG4) + bytes(6), 0x8864))  # trailing bytes: not payload
+    assert seg is not None and bytes(seg.payload) == b"hello" and dec.anomalies == []
+    short = bytearray(eth(pppoe(SEG4), 0x8864))
+    short[18:20] = (len(SEG4) + 2 - 3).to_bytes(2, "big")  # the session ends 3 bytes early
+    seg, dec = decode(bytes(short))
+    assert seg is not None and bytes(seg.payload) == b"he"
+    assert ids(dec) == ["ip.truncated"]
+
+
 def test_pppoe_with_other_ppp_protocol_is_skipped() -> None:
     seg, dec = decode(eth(pppoe(b"\xc0\x21" + bytes(20), 0xC021), 0x8864))  # LCP
     assert seg is None and dec.anomalies == []
