@@ -48,17 +48,57 @@ class AlertLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Term:
+    """A finding or verdict parameter that is itself a catalogue entry, rendered in the
+    report language (a role, a duration, a likely cause), with its own params."""
+
+    key: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
+    """One finding: a stable id and severity; its words are rendered per report language.
+
+    ``params`` fill the catalogue's ``finding.<id>.title`` / ``.detail`` templates
+    (report/messages/findings.py); a :class:`Term` value (or a tuple of them, a list) is
+    itself translated.
+    ``title``/``detail`` are English fallbacks for ids without catalogue entries.
+    """
+
     id: str
     severity: str  # info | low | medium | high | critical
-    title: str
-    detail: str
+    title: str = ""
+    detail: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The overall judgement. ``parts`` are ``(catalogue key, params)`` pairs rendered in
+    the report language; ``summary`` is the English fallback when there are none."""
+
     level: str  # good | acceptable | weak | insecure | failed
-    summary: str
+    summary: str = ""
+    parts: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """Certificate ``index`` of the chain as sent, checked against the next one (its
+    issuer by order), or against itself when it is the last and self-signed.
+
+    Each check is True/False, or None when it cannot be decided (no next certificate,
+    no key identifiers, a signature algorithm that cannot be verified)."""
+
+    index: int
+    validity: str  # valid | expired | not_yet_valid | unknown (at the capture time)
+    issuer_index: int | None  # the certificate that signs this one (None: not sent)
+    name_chained: bool | None  # issuer name == next subject
+    key_id_chained: bool | None  # AKI keyIdentifier == next SKI
+    signature_valid: bool | None  # signed by the next certificate's key
+    self_signed: bool
+    out_of_order: bool = False  # the issuer was sent, but not right after this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +150,14 @@ class TlsConnection:
     anomalies: tuple[Anomaly, ...] = ()
     esim: dict[str, Any] | None = None
     decryption: dict[str, Any] | None = None
+    # Verification (analysis/verify.py via analysis/assess.py); None: not decided.
+    chain: tuple[ChainLink, ...] = ()
+    hostname_match: bool | None = None  # SNI vs the leaf's subjectAltName (RFC 6125)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         from tlslens.report.json_report import connection_to_dict
 
-        return connection_to_dict(self)
+        return connection_to_dict(self, lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +179,7 @@ class AnalysisResult:
     stats: dict[str, int]
     anomalies: tuple[Anomaly, ...] = field(default=())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         from tlslens.report.json_report import result_to_dict
 
-        return result_to_dict(self)
+        return result_to_dict(self, lang)

@@ -1,87 +1,80 @@
-"""The overall verdict of a connection and the basic findings behind it.
+"""The overall verdict of a connection: one word and a one-line summary (the "conclusion").
 
-The verdict answers "is this connection safe?" in one word: ``failed`` when the handshake
-failed, else the worst of what was negotiated (protocol version, cipher suite class) and
-of the certificate dates judged at the capture's time (never "now").
+The level answers "is this connection safe?": ``failed`` when the handshake failed, else
+the worst of the negotiated suite's class and the findings' severities. Certificate
+problems count because a validating client would have refused the connection: the
+seed's strong suite (ECDHE, AES-256-GCM) does not make up for an expired intermediate.
+
+The summary is a list of catalogue keys with params (``Verdict.parts``), rendered in the
+report language by report/messages/findings.py; it names what was negotiated, what the
+suite gives (forward secrecy, AEAD) and the high and critical findings.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
-from tlslens.analysis.model import Finding, Verdict
+from tlslens.analysis.model import Finding, Term, TlsConnection, Verdict
 from tlslens.registry import name, version_name
 from tlslens.registry.ciphers import components
 
-_ORDER = ["good", "acceptable", "weak", "insecure"]
+LEVELS = ("good", "acceptable", "weak", "insecure")
+#: What a finding of each severity does to the level (at least this bad).
+SEVERITY_LEVEL = {"critical": "insecure", "high": "weak", "medium": "acceptable",
+                  "low": "good", "info": "good"}
+#: ciphersuite.info's class of the chosen suite -> the level it allows at best.
+SUITE_LEVEL = {"recommended": "good", "secure": "good", "weak": "acceptable",
+               "insecure": "insecure"}
+
+Part = tuple[str, tuple[tuple[str, Any], ...]]
 
 
-def _worse(a: str, b: str) -> str:
-    return a if _ORDER.index(a) >= _ORDER.index(b) else b
+def worse(a: str, b: str) -> str:
+    return a if LEVELS.index(a) >= LEVELS.index(b) else b
 
 
-def basic_findings(version: int | None, cipher_suite: int | None,
-                   certificates: Sequence[Any], at_ns: int) -> list[Finding]:
-    """Findings every report needs: version, suite and certificate dates."""
-    out: list[Finding] = []
-    vname = version_name(version) if version is not None else None
-    if version is not None and version in (0x0002, 0x0300):
-        out.append(Finding("obsolete-protocol", "critical", f"{vname} negotiated",
-                           f"{vname} is broken (RFC 6176, RFC 7568) and must not be used."))
-    elif version is not None and version in (0x0301, 0x0302):
-        out.append(Finding("deprecated-protocol", "high", f"{vname} negotiated",
-                           f"{vname} is deprecated by RFC 8996; use TLS 1.2 or 1.3."))
-    comp = components(cipher_suite) if cipher_suite is not None else None
-    if comp is not None and comp.kind == "cipher_suite":
-        suite = comp.name
-        if comp.security == "insecure":
-            out.append(Finding("insecure-cipher-suite", "high", f"insecure suite {suite}",
-                               "; ".join(comp.security_basis) or "rated insecure"))
-        elif comp.security == "weak":
-            out.append(Finding("weak-cipher-suite", "medium", f"weak suite {suite}",
-                               "; ".join(comp.security_basis) or "rated weak"))
-        if comp.fs is False:
-            out.append(Finding("no-forward-secrecy", "medium", "no forward secrecy",
-                               f"{suite} uses {comp.kx} key exchange: recorded traffic can be "
-                               "decrypted later with the server's private key."))
-    at = _dt.datetime.fromtimestamp(at_ns / 1e9, _dt.timezone.utc)
-    for i, cert in enumerate(certificates):
-        if cert.not_after is not None and cert.not_after < at:
-            out.append(Finding("cert-expired", "high", f"certificate {i} expired",
-                               f"{cert.subject} expired on {cert.not_after:%Y-%m-%d}, before "
-                               f"the capture ({at:%Y-%m-%d})."))
-        if cert.not_before is not None and cert.not_before > at:
-            out.append(Finding("cert-not-yet-valid", "high", f"certificate {i} not yet valid",
-                               f"{cert.subject} is valid only from {cert.not_before:%Y-%m-%d}"
-                               f", after the capture ({at:%Y-%m-%d})."))
-    return out
-
-
-_SEVERITY_LEVEL = {"critical": "insecure", "high": "weak", "medium": "acceptable",
-                   "low": "good", "info": "good"}
-
-
-def judge(state: str, version: int | None, cipher_suite: int | None,
-          findings: Sequence[Finding], failure: str | None = None) -> Verdict:
-    if state == "failed":
-        return Verdict("failed", failure or "the handshake failed")
-    if cipher_suite is None:
-        return Verdict("acceptable", "not judged: the capture does not show what the server "
-                                     "chose")
-    level = "good"
+def _suite_part(cipher_suite: int) -> Part | None:
     comp = components(cipher_suite)
+    if comp is None or comp.kind != "cipher_suite":
+        return None
+    if comp.fs and comp.aead:
+        return ("verdict.suite_strong", ())
+    if comp.fs:
+        return ("verdict.suite_fs_no_aead", ())
+    if comp.aead:
+        return ("verdict.suite_aead_no_fs", ())
+    return ("verdict.suite_neither", ())
+
+
+def judge(c: TlsConnection, findings: Sequence[Finding]) -> Verdict:
+    """The verdict from the connection's state, suite and findings."""
+    if c.state == "failed":
+        failed = next((f for f in findings if f.id == "handshake-failed"), None)
+        parts: list[Part] = [("verdict.failed", ())]
+        if failed is not None:
+            parts.append(("finding.handshake-failed.detail", failed.params))
+        return Verdict("failed", "the handshake failed", tuple(parts))
+    if c.cipher_suite is None:
+        return Verdict("acceptable", "not judged", (("verdict.not_judged", ()),))
+    level = "good"
+    comp = components(c.cipher_suite)
     if comp is not None and comp.security:
-        level = {"recommended": "good", "secure": "acceptable", "weak": "weak",
-                 "insecure": "insecure"}.get(comp.security, "acceptable")
+        level = SUITE_LEVEL.get(comp.security, "acceptable")
     for f in findings:
-        level = _worse(level, _SEVERITY_LEVEL[f.severity])
-    suite = name("cipher_suites", cipher_suite) or f"0x{cipher_suite:04x}"
-    parts = [f"{version_name(version) or 'unknown version'} with {suite}"]
-    worst = [f.title for f in findings if f.severity in ("critical", "high")]
-    if worst:
-        parts.append("; ".join(worst))
-    if state == "incomplete":
-        parts.append("handshake not seen to completion")
-    return Verdict(level, "; ".join(parts))
+        level = worse(level, SEVERITY_LEVEL.get(f.severity, "good"))
+    suite = name("cipher_suites", c.cipher_suite) or f"0x{c.cipher_suite:04x}"
+    version = version_name(c.version) if c.version is not None else None
+    parts = [("verdict.negotiated", (("version", version or Term("unknown")),
+                                     ("suite", suite)))]
+    suite_part = _suite_part(c.cipher_suite)
+    if suite_part is not None:
+        parts.append(suite_part)
+    serious = [f for f in findings if f.severity in ("critical", "high")]
+    if serious:
+        parts.append(("verdict.but", ()))
+        parts.extend((f"finding.{f.id}.title", f.params) for f in serious)
+    if c.state == "incomplete":
+        parts.append(("verdict.incomplete", ()))
+    english = f"{version or 'unknown version'} with {suite}"
+    return Verdict(level, english, tuple(parts))

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from tlslens import __version__
+from tlslens.analysis.esim import localized as esim_localized
 from tlslens.analysis.model import AnalysisResult, TlsConnection
 from tlslens.registry import coded, name, version_name
 from tlslens.tls import messages as m
@@ -24,13 +25,13 @@ def packet_time(ns: int | None) -> str | None:
     if ns is None:
         return None
     secs, rem = divmod(ns, 1_000_000_000)
-    t = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc)
+    t = _dt.datetime.fromtimestamp(secs, _dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{rem // 1000:06d}Z"
 
 
 def seconds_time(secs: int) -> str | None:
     try:
-        t = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc)
+        t = _dt.datetime.fromtimestamp(secs, _dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -131,7 +132,12 @@ def certificate_request_dict(cr: m.CertificateRequest) -> dict[str, Any]:
                                         for dn in cr.certificate_authorities]}
 
 
-def connection_to_dict(c: TlsConnection) -> dict[str, Any]:
+def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
+    """One connection; findings and the verdict summary in ``lang``."""
+    from tlslens.report.i18n import Translator
+    from tlslens.report.messages.findings import finding_text, verdict_summary
+
+    t = Translator(lang)
     cert_dicts = []
     for i, cert in enumerate(c.certificates):
         exts = c.certificate_entry_extensions[i] if i < len(c.certificate_entry_extensions) \
@@ -147,7 +153,7 @@ def connection_to_dict(c: TlsConnection) -> dict[str, Any]:
         "cipher_suite": coded("cipher_suites", c.cipher_suite)
         if c.cipher_suite is not None else None,
         "server_name": c.server_name, "alpn": c.alpn, "resumed": c.resumed,
-        "verdict": {"level": c.verdict.level, "summary": c.verdict.summary},
+        "verdict": {"level": c.verdict.level, "summary": verdict_summary(c.verdict, t)},
         "messages": [{"frame": ml.frame, "time": packet_time(ml.ts_ns),
                       "direction": ml.direction, "type": ml.type, "length": ml.length,
                       "encrypted": ml.encrypted, "decrypted": ml.decrypted}
@@ -191,14 +197,14 @@ def connection_to_dict(c: TlsConnection) -> dict[str, Any]:
                     if a.description is not None else None,
                     "encrypted": a.encrypted, "decrypted": a.decrypted} for a in c.alerts],
         "fingerprints": c.fingerprints.to_dict(),
-        "findings": [{"id": f.id, "severity": f.severity, "title": f.title,
-                      "detail": f.detail} for f in c.findings],
-        "esim": c.esim, "decryption": c.decryption,
+        "findings": [dict(zip(("id", "severity", "title", "detail"),
+                              (f.id, f.severity, *finding_text(f, t)))) for f in c.findings],
+        "esim": esim_localized(c.esim, lang), "decryption": c.decryption,
         "anomalies": [a.to_dict() for a in c.anomalies],
     }
 
 
-def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
+def result_to_dict(result: AnalysisResult, lang: str = "en") -> dict[str, Any]:
     cap = result.capture
     return {
         "schema_version": SCHEMA_VERSION,
@@ -207,11 +213,13 @@ def result_to_dict(result: AnalysisResult) -> dict[str, Any]:
                     "link_types": list(cap.link_types), "packets": cap.packets,
                     "bytes": cap.bytes, "first_time": packet_time(cap.first_ns),
                     "last_time": packet_time(cap.last_ns)},
-        "connections": [c.to_dict() for c in result.connections],
+        "connections": [c.to_dict(lang) for c in result.connections],
         "stats": dict(result.stats),
         "anomalies": [a.to_dict() for a in result.anomalies],
     }
 
 
 def dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    from tlslens.report.safe import json_safe
+
+    return json_safe(json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False)) + "\n"

@@ -19,6 +19,7 @@ from tlslens.registry import name, version_name
 from tlslens.registry.ciphers import components
 from tlslens.report.i18n import Translator
 from tlslens.report.json_report import packet_time
+from tlslens.report.messages.findings import render_value, verdict_summary
 from tlslens.report.safe import safe_text
 from tlslens.tls import messages as m
 
@@ -72,12 +73,14 @@ def _data_summary(data: Any) -> str:
             hexv = f"0x{code:04x}" if isinstance(code, int) else str(code)
             return f"{data['name']} ({hexv})" if data["name"] else hexv
         if not data:
-            return "(empty)"
+            return "-"
         return "; ".join(f"{k}={_data_summary(v)}" for k, v in data.items())
     if isinstance(data, list):
         if not data:
-            return "(empty list)"
+            return "[]"
         return ", ".join(_data_summary(v) for v in data)
+    if data is None or isinstance(data, bool):  # JSON spellings, not Python's
+        return {None: "-", True: "true", False: "false"}[data]
     return safe_text(data)
 
 
@@ -132,7 +135,7 @@ class TextReport:
                  tls=result.stats.get("tls_connections", 0)))
         for a in result.anomalies:
             w.line((f"! {a.id}", "yellow"), f" {a.detail}",
-                   f" (frame {a.frame})" if a.frame else "", indent=2)
+                   t("anomaly.frame", n=a.frame) if a.frame else "", indent=2)
         w.blank()
         if not result.stats.get("tls_connections", len(result.connections)):
             w.line(t("capture.none"))
@@ -142,8 +145,13 @@ class TextReport:
     def connection_lines(self, c: TlsConnection) -> list[Text]:
         t = self.t
         w = _Writer()
-        w.line((t("conn.header", id=c.id, client=str(c.client), server=str(c.server)),
-                "bold underline"))
+        from tlslens.report.text_esim import esim_roles
+
+        roles = esim_roles(c)  # eSIM: the ends are named LPA and SM-DP+ (or SM-DS)
+        client, server = str(c.client), str(c.server)
+        if roles:
+            client, server = f"{roles[0]} {client}", f"{roles[1]} {server}"
+        w.line((t("conn.header", id=c.id, client=client, server=server), "bold underline"))
         if c.direction_inferred:
             w.line(t("conn.roles_inferred"), indent=2)
         suite = code_name("cipher_suites", c.cipher_suite) if c.cipher_suite is not None \
@@ -155,13 +163,14 @@ class TextReport:
             w.line(t("conn.sni", sni=c.server_name), indent=2)
         if c.alpn:
             w.line(t("conn.alpn", alpn=c.alpn), indent=2)
-        w.line((t("conn.verdict", level=c.verdict.level, summary=c.verdict.summary),
+        w.line((t("conn.verdict", level=t(f"level.{c.verdict.level}"),
+                  summary=verdict_summary(c.verdict, t)),
                 _LEVEL_STYLE.get(c.verdict.level, "bold")), indent=2)
         w.blank()
         w.line((t("conn.ladder"), "bold"), indent=2)
         t0 = c.messages[0].ts_ns if c.messages else c.start_ns
         for i, ml in enumerate(c.messages, 1):
-            self._ladder_line(w, i, ml, t0)
+            self._ladder_line(w, i, ml, t0, roles)
         w.line(t("conn.history", history=c.history), indent=4)
         w.blank()
         w.line((t("conn.details"), "bold"), indent=2)
@@ -181,24 +190,33 @@ class TextReport:
 
         findings_section(w, c, t)
         esim_section(w, c, t)
+        from tlslens.report.text_decryption import decryption_section
+
+        decryption_section(w, c, t)
         if c.anomalies:
             w.line((t("conn.anomalies"), "bold"), indent=2)
             for a in c.anomalies[:50]:
                 w.line((a.id, "yellow"), f": {a.detail}",
-                       f" (frame {a.frame})" if a.frame else "", indent=4)
+                       t("anomaly.frame", n=a.frame) if a.frame else "", indent=4)
             if len(c.anomalies) > 50:
-                w.line(f"... {len(c.anomalies) - 50} more", indent=4)
+                w.line(t("anomaly.more", n=len(c.anomalies) - 50), indent=4)
         w.blank()
         return w.lines
 
-    def _ladder_line(self, w: _Writer, i: int, ml: MessageLine, t0: int) -> None:
-        title = _MSG_TITLES.get(ml.type, ml.type)
+    def _title(self, kind: str) -> str:
+        """A message's name: the protocol's, or a described one in the report language."""
+        key = f"title.{kind}"
+        return self.t(key) if key in self.t.catalogue else _MSG_TITLES.get(kind, kind)
+
+    def _ladder_line(self, w: _Writer, i: int, ml: MessageLine, t0: int,
+                     roles: tuple[str, str] | None = None) -> None:
+        title = self._title(ml.type)
         if ml.encrypted and ml.type not in ("encrypted_handshake", "encrypted_record",
                                             "sslv2_other"):
-            title += f" ({self.t('msg.encrypted')})"
+            title += f" ({self.t('msg.decrypted' if ml.decrypted else 'msg.encrypted')})"
         side = "client" if ml.direction == "client" else "server"
-        left, right = ("client", "server") if side == "client" else ("client", "server")
-        w.line(f"{i:>3}. ", (f"frame {ml.frame:<6}", "dim"),
+        left, right = roles or (self.t("side.client"), self.t("side.server"))
+        w.line(f"{i:>3}. ", (self.t("ladder.frame", n=ml.frame).ljust(12), "dim"),
                f"+{(ml.ts_ns - t0) / 1e9:8.6f}s  ",
                f"{left} {_ARROW[side]} {right}  ", (title, "bold cyan" if side == "client"
                                                    else "bold magenta"),
@@ -210,8 +228,12 @@ class TextReport:
         for i, ml in enumerate(c.messages, 1):
             k = counters.get(ml.type, 0)
             counters[ml.type] = k + 1
-            w.line(f"{i}. ", (_MSG_TITLES.get(ml.type, ml.type), "bold"),
-                   f"  ({self.t('dir.' + ml.direction)}, frame {ml.frame})", indent=4)
+            w.line(f"{i}. ", (self._title(ml.type), "bold"),
+                   "  " + self.t("msg.where", dir=self.t("dir." + ml.direction),
+                                 frame=ml.frame), indent=4)
+            about = f"about.{ml.type}"
+            if about in self.t.catalogue and counters[ml.type] == 1:
+                w.line((self.t(about), "dim"), indent=6)
             render = getattr(self, f"_d_{ml.type}", None)
             if render is not None:
                 render(w, c, k)
@@ -232,6 +254,11 @@ class TextReport:
         for s in ch.cipher_suites:
             w.line(code_name("cipher_suites", s) if s <= 0xFFFF
                    else code_name("sslv2_cipher_specs", s, 6), indent=10)
+            if s <= 0xFFFF:
+                chosen = c.cipher_suite == s and not ch.sslv2_format
+                w.line((self._suite_short(s), "dim"),
+                       (f"  ◀ {t('suite.chosen')}", "bold green") if chosen else "",
+                       indent=14)
         w.field(t("f.compression"), ", ".join(str(x) for x in ch.compression_methods) or "-")
         self._extensions(w, ch.extensions)
 
@@ -243,13 +270,13 @@ class TextReport:
     def _random(self, w: _Writer, random: bytes, c: TlsConnection) -> None:
         t = self.t
         secs = int.from_bytes(random[:4], "big")
-        when = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc)
+        when = _dt.datetime.fromtimestamp(secs, _dt.UTC)
         capture = c.start_ns / 1e9
         if abs(secs - capture) <= PLAUSIBLE_CLOCK_SKEW:
             note = t("f.random_time_plausible")
         else:
             note = t("f.random_time_random",
-                     capture=f"{_dt.datetime.fromtimestamp(capture, _dt.timezone.utc):%Y-%m-%d}")
+                     capture=f"{_dt.datetime.fromtimestamp(capture, _dt.UTC):%Y-%m-%d}")
         w.field(t("f.random"), random.hex())
         w.field("", t("f.random_time", time=f"{when:%Y-%m-%d %H:%M:%S} UTC"), indent=8,
                 note=note)
@@ -265,13 +292,19 @@ class TextReport:
         for e in exts:
             label = code_name("extensions", e.code)
             if e.data is None:
-                value = f"{len(e.raw)} bytes" + (f" [{e.error}]" if e.error else "")
+                value = self.t("msg.bytes", n=len(e.raw)) + (f" [{e.error}]" if e.error
+                                                              else "")
+            elif e.data == {} or e.data == []:
+                value = self.t("ext.empty")
             elif e.code == 11 and isinstance(e.data, list):  # ec_point_formats: raw ints
                 value = ", ".join(code_name("ec_point_formats", v, 2) for v in e.data
                                   if isinstance(v, int))
             else:
                 value = _data_summary(e.data)
             w.line((label + ": ", "bold"), value, indent=10)
+            about = f"ext.about.{e.code}"
+            if about in self.t.catalogue:
+                w.line((self.t(about), "dim"), indent=14)
 
     def _d_server_hello(self, w: _Writer, c: TlsConnection, k: int) -> None:
         if k >= len(c.server_hellos):
@@ -285,7 +318,12 @@ class TextReport:
         else:
             w.field(t("f.version"), version_label(sh.legacy_version))
         if sh.random is not None:
-            w.field(t("f.random"), sh.random.hex())
+            tls13 = sh.selected_version is not None and (
+                sh.selected_version == 0x0304 or 0x7F00 < sh.selected_version <= 0x7FFF)
+            if sh.hello_retry_request or tls13:
+                w.field(t("f.random"), sh.random.hex())
+            else:
+                self._random(w, sh.random, c)
             if sh.hello_retry_request:
                 w.field("", t("f.hrr_random"), indent=8)
             elif sh.downgrade_sentinel:
@@ -302,7 +340,9 @@ class TextReport:
                 w.field("", t("f.suite_parts", kx=comp.kx, au=comp.au, enc=comp.enc,
                               mac=comp.mac, prf=comp.prf,
                               fs=t("yes") if comp.fs else t("no"),
-                              security=comp.security), indent=8)
+                              security=t(f"class.{comp.security}")), indent=8)
+                for line in self._suite_explained(comp):
+                    w.line(("• ", "dim"), line, indent=10)
         if sh.sslv2_cipher_specs:
             w.field(t("f.cipher_specs", n=len(sh.sslv2_cipher_specs)), ", ".join(
                 code_name("sslv2_cipher_specs", s, 6) for s in sh.sslv2_cipher_specs))
@@ -345,7 +385,7 @@ class TextReport:
 
     def _chain(self, w: _Writer, c: TlsConnection) -> None:
         t = self.t
-        at = _dt.datetime.fromtimestamp(c.start_ns / 1e9, _dt.timezone.utc)
+        at = _dt.datetime.fromtimestamp(c.start_ns / 1e9, _dt.UTC)
         w.field(t("c.chain", n=len(c.certificates)), "")
         for i, cert in enumerate(c.certificates):
             if not cert.parsed:
@@ -358,10 +398,14 @@ class TextReport:
                     note=t("c.self_signed") if cert.self_signed else None)
             w.field(t("c.serial"), cert.serial or "-", indent=12)
             if cert.not_before and cert.not_after:
+                from tlslens.analysis.findings import duration
+
                 if cert.not_after < at:
-                    note = t("c.expired")
+                    note = t("c.expired", ago=render_value(
+                        duration((at - cert.not_after).total_seconds()), t))
                 elif cert.not_before > at:
-                    note = t("c.not_yet_valid")
+                    note = t("c.not_yet_valid", wait=render_value(
+                        duration((cert.not_before - at).total_seconds()), t))
                 else:
                     note = t("c.valid_then")
                 w.field(t("c.validity"), t("c.validity_value",
@@ -370,16 +414,17 @@ class TextReport:
                         indent=12, note=note)
             if cert.public_key is not None:
                 pk = cert.public_key
-                w.field(t("c.public_key"), f"{pk.type} {pk.bits} bits"
+                w.field(t("c.public_key"), t("c.key_value", type=pk.type, bits=pk.bits)
                         + (f" {pk.curve}" if pk.curve else ""), indent=12)
             if cert.signature_algorithm is not None:
                 sa = cert.signature_algorithm
                 w.field(t("c.signature_algorithm"), f"{sa.name or '?'} ({sa.oid})", indent=12)
             w.field(t("c.sha256"), cert.sha256, indent=12)
+            self._link(w, c, i)
             if cert.extensions:
                 w.field(t("c.extensions"), "", indent=12)
                 for e in cert.extensions:
-                    crit = " critical" if e.critical else ""
+                    crit = " " + t("c.critical") if e.critical else ""
                     w.line((f"{e.name or e.oid}{crit}: ", "bold"), _data_summary(e.value),
                            indent=16)
 
@@ -389,6 +434,8 @@ class TextReport:
             return
         t = self.t
         w.field(t("k.kind"), ske.kind)
+        if ske.kind.startswith(("ecdhe", "dhe")):
+            w.line((t("k.about_ephemeral"), "dim"), indent=8)
         if ske.curve_type is not None:
             w.field(t("k.curve_type"), {1: "explicit_prime (1)", 2: "explicit_char2 (2)",
                                         3: "named_curve (3)"}.get(ske.curve_type,
@@ -412,13 +459,20 @@ class TextReport:
             w.field(t("k.signature_algorithm"), code_name("signature_schemes",
                                                           ske.signature_algorithm))
         if ske.signature is not None:
-            w.field(t("k.signature"), t("k.public_key_value", n=len(ske.signature)))
+            valid = c.server_key_exchange_valid
+            w.field(t("k.signature"), t("k.public_key_value", n=len(ske.signature)),
+                    note=t({True: "k.sig_valid", False: "k.sig_invalid",
+                            None: "k.sig_unchecked"}[valid]))
 
     def _d_client_key_exchange(self, w: _Writer, c: TlsConnection, k: int) -> None:
         cke = c.client_key_exchange
         if cke is None:
             return
         w.field(self.t("cke.kind"), cke.kind)
+        if cke.kind in ("ecdh", "dh"):
+            w.line((self.t("cke.about_dh"), "dim"), indent=8)
+        elif cke.kind == "rsa":
+            w.line((self.t("cke.about_rsa"), "dim"), indent=8)
         if cke.public_key is not None:
             w.field(self.t("cke.public_key"), self.t("k.public_key_value",
                                                      n=len(cke.public_key)))
@@ -469,6 +523,86 @@ class TextReport:
     def _d_certificate_status(self, w: _Writer, c: TlsConnection, k: int) -> None:
         if c.ocsp is not None:
             w.field(self.t("ocsp.status"), _data_summary(c.ocsp))
+
+    # -- explanations (catalogue keys: suite.*, kx.*, au.*, enc.*, prf.*, link.*) ------
+    def _suite_short(self, code: int) -> str:
+        """One line for an offered suite: its parts, forward secrecy, class."""
+        t = self.t
+        if (code & 0x0F0F) == 0x0A0A and (code >> 8) == (code & 0xFF):
+            return t("suite.grease")
+        comp = components(code)
+        if comp is None:
+            return t("suite.unknown")
+        if comp.kind != "cipher_suite":
+            return t(f"suite.signaling_{code:04x}") \
+                if f"suite.signaling_{code:04x}" in t.catalogue else t("suite.unknown")
+        parts = [] if comp.tls13 else [f"{comp.kx}/{comp.au}"]
+        parts.append(f"{comp.enc or '-'}" + (f" + {comp.mac}" if not comp.aead and comp.mac
+                                             else ""))
+        flags = [t("suite.fs") if comp.fs else t("suite.no_fs")]
+        if comp.aead:
+            flags.append("AEAD")
+        if comp.tls13:
+            flags.append("TLS 1.3")
+        return t("suite.short", parts=t("sep.list").join(parts), flags=t("sep.list").join(flags),
+                 security=t(f"class.{comp.security}"))
+
+    def _suite_explained(self, comp: Any) -> list[str]:
+        """What each part of the chosen suite does, in plain words."""
+        t = self.t
+        out = []
+        kx = f"kx.{comp.kx}" if f"kx.{comp.kx}" in t.catalogue else "kx.other"
+        out.append(t(kx, kx=comp.kx))
+        if comp.au and not comp.tls13:
+            au = f"au.{comp.au}" if f"au.{comp.au}" in t.catalogue else "au.other"
+            out.append(t(au, au=comp.au))
+        if comp.enc_cipher == "NULL":
+            out.append(t("enc.null"))
+        elif comp.aead:
+            out.append(t("enc.aead", enc=comp.enc))
+        elif comp.enc_mode == "CBC":
+            out.append(t("enc.cbc", enc=comp.enc, mac=comp.mac))
+        elif comp.enc_mode == "STREAM":
+            out.append(t("enc.stream", enc=comp.enc, mac=comp.mac))
+        else:
+            out.append(t("enc.other", enc=comp.enc))
+        if comp.tls13:
+            out.append(t("prf.tls13", hash=comp.hash))
+        elif comp.prf and "/" in comp.prf:
+            out.append(t("prf.legacy"))
+        elif comp.prf:
+            out.append(t("prf.tls12", hash=comp.prf))
+        return out
+
+    def _link(self, w: _Writer, c: TlsConnection, i: int) -> None:
+        """The chain check of certificate ``i``, and the host name check of the leaf."""
+        t = self.t
+        if i == 0 and c.hostname_match is not None:
+            w.field(t("link.hostname"), t("link.host_ok" if c.hostname_match
+                                          else "link.host_bad", sni=c.server_name),
+                    indent=12)
+        link = next((lk for lk in c.chain if lk.index == i), None)
+        if link is None:
+            return
+        if link.issuer_index is None:
+            if link.self_signed:
+                key = {True: "link.self_ok", False: "link.self_bad",
+                       None: "link.self_unchecked"}[link.signature_valid]
+            else:
+                key = "link.issuer_not_sent"
+            w.field(t("link.chain"), t(key), indent=12)
+            return
+        checks = [t({True: "link.name_ok", False: "link.name_bad"}[link.name_chained])
+                  if link.name_chained is not None else None,
+                  t({True: "link.kid_ok", False: "link.kid_bad"}[link.key_id_chained])
+                  if link.key_id_chained is not None else None,
+                  t({True: "link.sig_ok", False: "link.sig_bad",
+                     None: "link.sig_unchecked"}[link.signature_valid])]
+        head = t("link.issued_by", j=link.issuer_index)
+        if link.out_of_order:
+            head += " " + t("link.out_of_order")
+        w.field(t("link.chain"), head + ": " + t("sep.list").join(x for x in checks if x),
+                indent=12)
 
 
 def make_console(out: IO[str], color: bool | None) -> Console:
