@@ -76,8 +76,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "decrypt.finished_mismatch": ("error", "a decrypted Finished does not match the transcript"),
     "decrypt.bad_premaster": ("warning", "the RSA premaster could not be decrypted"),
     # batch runs (tlslens batch: error rows of a whole file)
-    "batch.not_a_capture": ("error", "a batch input is missing, unreadable, empty or not a "
-                            "capture; the other files went on"),
+    "batch.not_a_capture": ("error", "a batch file is missing, unreadable, empty or not a capture"),
     "batch.worker_lost": ("error", "the worker running this batch file died or was lost"),
     # limits and bugs
     "limit.reached": ("warning", "a configured limit was reached; some data was skipped"),

@@ -23,6 +23,8 @@ from tlslens.tls.session import TlsSession
 
 #: Capture-level anomalies kept (the rest are counted in a final limit.reached).
 MAX_CAPTURE_ANOMALIES = 1000
+#: How often (in capture items) Options.on_progress is called.
+PROGRESS_EVERY = 4096
 
 
 @dataclass(slots=True)
@@ -35,6 +37,15 @@ class Options:
     on_handshake: Callable[[TlsConnection], None] | None = None
     #: Makes a per-connection decryptor (tlslens.crypto), or None when no keys are given.
     decryptor_factory: Callable[[], Any] | None = None
+    #: Key material (tlslens.crypto): NSS key log files, RSA private keys (PEM), and a
+    #: folder to write each connection's decrypted streams to. pcapng Decryption Secrets
+    #: Blocks are always used. Without any, no decryptor runs (the fast path).
+    keylogs: tuple[str, ...] = ()
+    rsa_keys: tuple[str, ...] = ()
+    export_plaintext: str | None = None
+    #: Called every PROGRESS_EVERY capture items with (packets, bytes, TLS connections so
+    #: far), for a progress display (tlslens.report.progress); must be cheap.
+    on_progress: Callable[[int, int, int], None] | None = None
 
 
 @dataclass(slots=True)
@@ -55,8 +66,11 @@ class _Ordered:
     Connections end in any order; a connection may only get its id once every connection
     that started before it has ended (and been found to be TLS or not)."""
 
-    def __init__(self, emit: Callable[[TlsConnection], None]) -> None:
+    def __init__(self, emit: Callable[[TlsConnection], None],
+                 after_build: Callable[[TlsConnection, TlsSession], None] | None = None
+                 ) -> None:
         self.emit = emit
+        self.after_build = after_build
         self.waiting: dict[int, tuple[Flow, TlsSession] | None] = {}
         self.next_flow = 0
         self.next_id = 0
@@ -80,6 +94,8 @@ class _Ordered:
                               flow.first_frame)
             self.emit(_broken(conn_id, flow, run_bug))
         else:
+            if self.after_build is not None:
+                self.after_build(conn, session)
             self.emit(conn)
         self.next_id += 1
 
@@ -119,11 +135,14 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     reader = open_capture(source)
     decoder = PacketDecoder()
     ready: list[TlsConnection] = []
-    ordered = _Ordered(ready.append)
+    from tlslens.crypto.setup import key_store_for, plaintext_exporter
+
+    keys, decryptor_factory = key_store_for(options)
+    ordered = _Ordered(ready.append, plaintext_exporter(options, run.anomalies))
     sessions: dict[int, TlsSession] = {}
 
     def factory(flow: Flow) -> TlsSession:
-        decryptor = options.decryptor_factory() if options.decryptor_factory else None
+        decryptor = decryptor_factory() if decryptor_factory else None
         session = TlsSession(skip_after_handshake=options.skip_after_handshake,
                              decryptor=decryptor)
         sessions[flow.index] = session
@@ -143,9 +162,15 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             ordered.done(flow, None)
 
     table = FlowTable(factory, on_end)
+    progress, items = options.on_progress, 0
     for item in reader:
+        if progress is not None:
+            items += 1
+            if items % PROGRESS_EVERY == 0:
+                progress(reader.packets, reader.bytes, run.tls_connections)
         if isinstance(item, SecretsItem):
             run.secrets.append(item)
+            keys.add_secrets_block(item.secrets_type, item.data, item.index)
             continue
         seg = decoder.decode(item)
         if seg is not None:
@@ -157,7 +182,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     decoder.finish()
     yield from ready
     ready.clear()
-    _collect_anomalies(run, reader.anomalies, decoder.anomalies)
+    _collect_anomalies(run, keys.anomalies, reader.anomalies, decoder.anomalies)
     run.summary = CaptureSummary(
         path=source if isinstance(source, str) else getattr(source, "name", "-"),
         format=reader.info.format, compressed=reader.info.compressed,

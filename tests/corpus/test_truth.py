@@ -51,6 +51,11 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "several SYN/ACKs with different ISNs: tshark never reassembles the server flight "
         "(MANIFEST: its truth is incomplete); nDPI sees the ServerHello and certificate, "
         "checked against nDPI's expected output in test_peer_decides_synack_case",
+    ("ja4__chrome-cloudflare-quic-with-secrets.pcapng", r"ours has 2 certificates, tshark none"):
+        "the pcapng's Decryption Secrets Block decrypts the TLS 1.3 flight; its certificate "
+        "is a brotli compressed_certificate (RFC 8879) that tshark 4.0 lists (type 25) but "
+        "does not decompress; tlslens does, and the CertificateVerify checks with its key "
+        "(tests/corpus/test_decryption.py)",
     ("ndpi__tls_multiple_synack_different_seq.pcapng", r"ours has 4 certificates, tshark none"):
         "same capture: the certificates tshark misses (nDPI's expected output decides)",
 }

@@ -12,16 +12,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     an = sub.add_parser("analyze", help="analyse a capture file (pcap, pcapng, .gz; '-' for "
                         "standard input)")
     an.add_argument("capture", help="capture file, or '-' to read a pcap stream from stdin")
-    an.add_argument("--format", choices=("text", "json"), default="text",
-                    help="report format (default: text)")
+    an.add_argument("--format", choices=("text", "json", "html", "ndjson"), default="text",
+                    help="report format (default: text); html: one self-contained page; "
+                    "ndjson: one JSON connection per line, written as each is known")
     an.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     add_lang_option(an)
     an.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                     help="colour in the text report (default: auto)")
+    an.add_argument("-q", "--quiet", action="store_true",
+                    help="no progress display on stderr")
+    from tlslens.crypto.cli import add_arguments as add_key_arguments
+
+    add_key_arguments(an)
     an.set_defaults(func=run)
 
 
-def _stream(source: str):  # type: ignore[no-untyped-def]
+def _stream(source: str, options=None):  # type: ignore[no-untyped-def]
     """(connections iterator, finish) for ``source``; finish() gives the header result.
 
     The first connection is pulled here so that unusable input fails before any output
@@ -33,7 +39,7 @@ def _stream(source: str):  # type: ignore[no-untyped-def]
     from tlslens.pipeline import RunState, iter_connections, stats_of
 
     run_state = RunState()
-    it = iter_connections(source, run_state)
+    it = iter_connections(source, run_state, options)
     try:
         first = list(itertools.islice(it, 1))
     except CaptureFormatError as exc:
@@ -55,16 +61,30 @@ def _stream(source: str):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     from tlslens.report.i18n import default_lang
+    from tlslens.report.progress import progress_for
     from tlslens.report.stream import write_json, write_spooled
 
-    connections, finish = _stream(args.capture)
+    progress = progress_for(args.capture, args.output, quiet=args.quiet)
+    from tlslens.crypto.cli import apply as apply_key_options
+
+    options = progress.options()
+    apply_key_options(args, options)
+    connections, finish = _stream(args.capture, options)
     lang = args.lang or default_lang()
     out = open_output(args.output)
     try:
-        if args.format == "json":
+        if args.format == "ndjson":
+            _write_ndjson(connections, out, lang)
+        elif args.format == "html":
+            from tlslens.report.html import write_html
+
+            conns = tuple(connections)
+            write_html(_with(finish(), conns), out, lang=lang)
+        elif args.format == "json":
             from tlslens.report.json_report import connection_to_dict
 
-            write_json(connections, finish, out, connection_to_dict)
+            write_json(connections, finish, out,
+                       lambda conn: connection_to_dict(conn, lang))
         else:
             from tlslens.report.text import TextReport, make_console
 
@@ -87,6 +107,27 @@ def run(args: argparse.Namespace) -> int:
 
             write_spooled(connections, finish, out, render, header)
     finally:
+        progress.close()
         if out is not sys.stdout:
             out.close()
     return EXIT_OK
+
+
+def _write_ndjson(connections, out, lang="en") -> None:  # type: ignore[no-untyped-def]
+    """One connection object per line (the JSON report's schema), flushed as it comes."""
+    import json
+
+    from tlslens.report.json_report import connection_to_dict
+
+    for conn in connections:
+        out.write(json.dumps(connection_to_dict(conn, lang), sort_keys=True,
+                             ensure_ascii=False)
+                  + "\n")
+        out.flush()
+
+
+def _with(result, connections):  # type: ignore[no-untyped-def]
+    """The header-only result of :func:`_stream` with its connections put back (for HTML)."""
+    import dataclasses
+
+    return dataclasses.replace(result, connections=connections)

@@ -379,6 +379,9 @@ def test_filled_optional_objects_are_valid() -> None:
     conn["decryption"] = {
         "status": "partial",
         "reason": None,
+        "reason_id": None,
+        "reason_args": {},
+        "key_source": "keylog",
         "client_finished_valid": True,
         "server_finished_valid": None,
         "records": {"ok": 4, "failed": 1},
