@@ -32,14 +32,19 @@ UNTRIGGERABLE: dict[str, str] = {
                      "CaptureFormatError (exit 2), never an anomaly",
     "capture.unknown_format": "input that is no capture raises CaptureFormatError "
                               "(exit 2), never an anomaly",
-    "keylog.bad_line": "the key log reader (tlslens.crypto, issue 4) is not wired into "
-                       "analyze() yet",
-    "keylog.bad_rsa_key": "RSA key loading (issue 4) is not wired into analyze() yet",
-    "keylog.unsupported_secrets": "pcapng DSBs are kept but not read for keys yet (issue 4)",
-    "decrypt.wrong_key": "no decryptor exists in the pipeline yet (issue 4)",
-    "decrypt.record_failed": "no decryptor exists in the pipeline yet (issue 4)",
-    "decrypt.finished_mismatch": "no decryptor exists in the pipeline yet (issue 4)",
-    "decrypt.bad_premaster": "no decryptor exists in the pipeline yet (issue 4)",
+    # Decryption ids need key material and recorded captures: their triggers live with
+    # the crypto tests (tests/unit/crypto), which assert each id on real bytes.
+    "keylog.bad_line": "triggered in tests/unit/crypto/test_crypto_keylog.py and "
+                       "test_crypto_captures.py (a junk key log line)",
+    "keylog.bad_rsa_key": "triggered in tests/unit/crypto/test_crypto_keylog.py",
+    "keylog.unsupported_secrets": "triggered in tests/unit/crypto/test_crypto_keylog.py "
+                                  "(a DSB of an unknown secrets type)",
+    "decrypt.wrong_key": "triggered in tests/unit/crypto/test_crypto_captures.py "
+                         "(a key log with a wrong secret)",
+    "decrypt.record_failed": "triggered in tests/unit/crypto/test_crypto_captures.py",
+    "decrypt.finished_mismatch": "triggered in tests/unit/crypto/test_crypto_captures.py",
+    "decrypt.bad_premaster": "triggered in tests/unit/crypto/test_crypto_captures.py "
+                             "(--rsa-key that does not match)",
     "batch.not_a_capture": "an error row of the batch runner (tlslens.batch, issue 9), "
                            "written per input file outside analyze()",
     "batch.worker_lost": "an error row of the batch runner (tlslens.batch, issue 9) when a "
