@@ -135,7 +135,7 @@ class AnomalyList(list[Anomaly]):
         for anomaly in items:
             self.append(anomaly)
 
-    def __iadd__(self, items: Iterable[Anomaly], /) -> Self:  # type: ignore[override]
+    def __iadd__(self, items: Iterable[Anomaly], /) -> Self:  # type: ignore[override, misc]
         self.extend(items)
         return self
 

@@ -22,7 +22,7 @@ Rules (details and every case where reference implementations disagree: docs/fin
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from tlslens.registry import is_grease
@@ -56,7 +56,10 @@ class Fingerprints:
     ja3s_full: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
+        # Spelled out: dataclasses.asdict deep-copies and was a visible cost per hello.
+        return {"ja3": self.ja3, "ja3_full": self.ja3_full, "ja3n": self.ja3n,
+                "ja4": self.ja4, "ja4_r": self.ja4_r, "ja4_o": self.ja4_o,
+                "ja4_ro": self.ja4_ro, "ja3s": self.ja3s, "ja3s_full": self.ja3s_full}
 
 
 class Ja4Parts(NamedTuple):

@@ -115,14 +115,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_ndjson(connections, out, lang="en") -> None:  # type: ignore[no-untyped-def]
     """One connection object per line (the JSON report's schema), flushed as it comes."""
-    import json
-
-    from tlslens.report.json_report import connection_to_dict
+    from tlslens.report.json_report import connection_to_dict, encode
 
     for conn in connections:
-        out.write(json.dumps(connection_to_dict(conn, lang), sort_keys=True,
-                             ensure_ascii=False)
-                  + "\n")
+        out.write(encode(connection_to_dict(conn, lang), indent=False) + "\n")
         out.flush()
 
 

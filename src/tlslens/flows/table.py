@@ -55,7 +55,8 @@ class Flow:
         self.consumer: StreamConsumer | None = None
         self.packets = 0
         self.done = False
-        self.dirs = (self._reassembler(0), self._reassembler(1))
+        self.dirs: tuple[DirectionReassembler, ...] = (self._reassembler(0),
+                                                        self._reassembler(1))
 
     def _reassembler(self, side: int) -> DirectionReassembler:
         def data(off: int, chunk: bytes, frame: int, ts: int) -> None:
@@ -78,9 +79,10 @@ class Flow:
 
     def release(self) -> None:
         """Drop everything but the identity of an ended connection: its entry may linger
-        (to swallow stray retransmissions) and must then cost almost nothing."""
+        (to swallow stray retransmissions) and must then cost almost nothing. Its
+        anomalies stay: the connection's report may be built later, in first-packet
+        order, and must still carry them (the list is capped)."""
         self.consumer = None
-        self.anomalies = []
         for d in self.dirs:
             d.retained = b""
             d.pending.clear()
@@ -191,11 +193,10 @@ class FlowTable:
         flow.flush()
         flow.done = True
         self.on_end(flow)
-        # The entry lingers only to absorb stray packets: let go of what is heavy.
-        flow.consumer = None
-        for d in flow.dirs:
-            d.retained = b""
         flow.release()
+        # The reassemblers' callbacks refer back to the flow: a cycle only the cyclic GC
+        # frees, late, so memory grew with the number of connections. Cut it.
+        flow.dirs = ()
 
     def _end(self, flow: Flow) -> None:
         self._finish(flow)

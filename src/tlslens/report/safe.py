@@ -14,6 +14,21 @@ import unicodedata
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+#: What JSON may carry raw (RFC 8259 escapes only C0) but a terminal must not see when the
+#: report is printed: C1 controls, bidi and invisible format characters, line separators.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def json_safe(text: str) -> str:
+    """A serialised JSON document with those characters as ``\\uXXXX`` escapes.
+
+    They can only occur inside JSON strings (the syntax is ASCII), so the document
+    decodes to exactly the same values; it is only safe to ``cat`` as well."""
+    if _JSON_UNSAFE.search(text) is None:
+        return text
+    return _JSON_UNSAFE.sub(lambda mt: f"\\u{ord(mt.group()):04x}", text)
+
+
 def _escape(match: re.Match[str]) -> str:
     ch = match.group()
     code = ord(ch)

@@ -10,14 +10,13 @@ the whole :class:`AnalysisResult` at once.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from tlslens.analysis.model import AnalysisResult, TlsConnection
-from tlslens.report.safe import json_safe
+from tlslens.report.json_report import encode
 
 #: Spooled text kept in memory before it goes to a temporary file on disk.
 SPOOL_MEMORY = 8 * 1024 * 1024
@@ -36,8 +35,7 @@ def write_json(connections: Iterable[TlsConnection], finish: Callable[[], Analys
     count = 0
     with tempfile.SpooledTemporaryFile(SPOOL_MEMORY, mode="w+", encoding="utf-8") as spool:
         for conn in connections:
-            text = json_safe(json.dumps(to_dict(conn), sort_keys=True, indent=2,
-                                        ensure_ascii=False))
+            text = encode(to_dict(conn))
             spool.write(("," if count else "") + "\n" + _indent(text, "    "))
             count += 1
         head = finish()
@@ -45,7 +43,7 @@ def write_json(connections: Iterable[TlsConnection], finish: Callable[[], Analys
 
         doc = result_to_dict(head)
         doc["connections"] = ["@@CONNECTIONS@@"]
-        skeleton = json_safe(json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False))
+        skeleton = encode(doc)
         before, after = skeleton.split('[\n    "@@CONNECTIONS@@"\n  ]')
         out.write(before)
         if count:

@@ -165,6 +165,8 @@ class RecordStream:
         if self.state == "records":
             self.state = "resync"
             self.searched = 0
+        elif self.state == "search":
+            self.midstream = True  # what follows starts mid-connection: confirm headers
 
     # -- parsing --------------------------------------------------------------------
     def _drain(self, out: list[Record], frame: int, ts_ns: int) -> None:
