@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.golden.cases import CASES, GOLDEN, render  # noqa: E402
+from tests.golden.cases import CASES, GOLDEN, render
 
 
 def main() -> None:

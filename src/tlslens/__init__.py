@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from tlslens.analysis.model import AnalysisResult, TlsConnection  # noqa: E402
-from tlslens.pipeline import analyze, iter_connections  # noqa: E402
+from tlslens.analysis.model import AnalysisResult, TlsConnection
+from tlslens.pipeline import analyze, iter_connections
 
 __all__ = ["AnalysisResult", "TlsConnection", "__version__", "analyze", "iter_connections"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def report_of(name: str) -> dict[str, Any]:
     return tlslens.analyze(str(CORPUS / "pcaps" / name)).to_dict()
 

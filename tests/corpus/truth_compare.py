@@ -69,7 +69,6 @@ def client_hello_fields(ours: dict[str, Any]) -> dict[str, Any]:
 
 
 def truth_client_hello(t: dict[str, Any]) -> dict[str, Any]:
-    out = {k: t.get(k) for k in client_hello_fields.__code__.co_consts if False}
     sslv2 = bool(t.get("sslv2"))
     out = {
         "legacy_version": t["legacy_version"], "random": _hex(t["random"]),
@@ -157,9 +156,9 @@ def compare_capture(capture: Path, report: dict[str, Any]) -> Iterator[str]:
 
 
 def _diff(where: str, what: str, mine: dict[str, Any], theirs: dict[str, Any]) -> Iterator[str]:
-    for k in theirs:
-        if mine.get(k) != theirs[k]:
-            yield f"{where}: {what}.{k}: ours {mine.get(k)!r} != tshark {theirs[k]!r}"
+    for k, value in theirs.items():
+        if mine.get(k) != value:
+            yield f"{where}: {what}.{k}: ours {mine.get(k)!r} != tshark {value!r}"
 
 
 def _compare_stream(where: str, s: dict[str, Any], conn: dict[str, Any]) -> Iterator[str]:

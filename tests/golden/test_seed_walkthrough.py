@@ -32,7 +32,7 @@ def report() -> str:
 def section(report: str, title: str) -> str:
     """The detail block of the first message titled ``title`` (up to the next one)."""
     m = re.search(rf"^\s+\d+\. {re.escape(title)}  \(.*?(?=^\s+\d+\. [A-Z])", report,
-                  re.S | re.M)
+                  re.DOTALL | re.MULTILINE)
     assert m, f"no detail section for {title}"
     return m.group(0)
 
@@ -59,7 +59,7 @@ def test_client_hello(report: str) -> None:
     assert "gmt_unix_time" in ch and "random bytes" in ch  # the random is not a time
     assert "Session ID: length 0" in ch
     assert "Cipher suites offered (14)" in ch
-    suites = re.findall(r"^\s+(TLS_\w+) \(0x[0-9a-f]{4}\)$", ch, re.M)
+    suites = re.findall(r"^\s+(TLS_\w+) \(0x[0-9a-f]{4}\)$", ch, re.MULTILINE)
     assert suites[0] == "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
     assert {"TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"} \
         <= set(suites)

@@ -144,7 +144,6 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnec
 
     hello_fps = tuple(client_fingerprints(ch) for _, ch in st.client_hellos)
     sh_fps = tuple(server_fingerprints(sh) for _, sh in st.server_hellos)
-    first_sh = st.server_hellos[0][1] if st.server_hellos else None
     # The connection's fingerprints are the first hellos' (computed once, above).
     fps = hello_fps[0] if hello_fps else connection_fingerprints(None, None)
     if sh_fps:

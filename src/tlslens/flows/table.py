@@ -33,9 +33,25 @@ class StreamConsumer(Protocol):
 class Flow:
     """One TCP connection."""
 
-    __slots__ = ("index", "endpoints", "syn_seen", "synack_seen", "fin", "rst", "closed",
-                 "first_frame", "last_frame", "first_ts", "last_ts", "dirs", "consumer",
-                 "anomalies", "closed_ts", "packets", "done")
+    __slots__ = (
+        "anomalies",
+        "closed",
+        "closed_ts",
+        "consumer",
+        "dirs",
+        "done",
+        "endpoints",
+        "fin",
+        "first_frame",
+        "first_ts",
+        "index",
+        "last_frame",
+        "last_ts",
+        "packets",
+        "rst",
+        "syn_seen",
+        "synack_seen",
+    )
 
     def __init__(self, index: int, seg: TcpSegment, initiator_is_src: bool) -> None:
         self.index = index
@@ -180,11 +196,10 @@ class FlowTable:
             flow.rst = True
             if flow.consumer is not None:
                 flow.consumer.on_reset()
-        if (flow.fin[0] and flow.fin[1]) or flow.rst:
-            if not flow.closed:
-                flow.closed = True
-                flow.closed_ts = seg.ts_ns
-                self._finish(flow)
+        if ((flow.fin[0] and flow.fin[1]) or flow.rst) and not flow.closed:
+            flow.closed = True
+            flow.closed_ts = seg.ts_ns
+            self._finish(flow)
 
     def _finish(self, flow: Flow) -> None:
         """The connection is over: flush and hand it on (its entry lingers for strays)."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from typing import Any
 
 import orjson
-from typing import Any
 
 from tlslens import __version__
 from tlslens.analysis.esim import localized as esim_localized

@@ -139,7 +139,7 @@ def _ec_params(r: Reader) -> dict[str, Any]:
         start = r.pos
         for what in ("prime_p", "a", "b", "base", "order", "cofactor"):
             r.opaque(1, what)
-        out["explicit_curve"] = r._buf[start:r.pos]  # noqa: SLF001 - raw span for the report
+        out["explicit_curve"] = r._buf[start:r.pos]
     elif curve_type == 2:  # explicit_char2: m, basis, (k | k1 k2 k3), a, b, base, order, cofactor
         start = r.pos
         r.u16("m")
@@ -151,7 +151,7 @@ def _ec_params(r: Reader) -> dict[str, Any]:
                 r.opaque(1, what)
         for what in ("a", "b", "base", "order", "cofactor"):
             r.opaque(1, what)
-        out["explicit_curve"] = r._buf[start:r.pos]  # noqa: SLF001
+        out["explicit_curve"] = r._buf[start:r.pos]
     else:
         raise DecodeError(r.pos, f"unknown ECCurveType {curve_type}")
     out["public_key"] = r.opaque(1, "ECPoint")
@@ -160,7 +160,7 @@ def _ec_params(r: Reader) -> dict[str, Any]:
 
 def _guess_kx(r: Reader) -> str:
     """Without a known suite, read the params the way that fits the bytes."""
-    if r.remaining >= 4 and r._buf[r.pos] == 3:  # noqa: SLF001
+    if r.remaining >= 4 and r._buf[r.pos] == 3:
         return "ECDHE"
     return "DHE"
 
@@ -192,7 +192,7 @@ def parse_server_key_exchange(r: Reader, ctx: ParseContext) -> m.ServerKeyExchan
         kind = kx.lower()
         fields["params"] = r.rest()
         return m.ServerKeyExchange(kind=kind, params=fields.pop("params"), **fields)
-    params = r._buf[start:r.pos]  # noqa: SLF001 - the signed bytes
+    params = r._buf[start:r.pos]
     anonymous = psk or au in ("ANON", "NULL")
     if not anonymous and not r.at_end():
         fields["signature_algorithm"], fields["signature"] = _signature(r, ctx)
@@ -304,7 +304,6 @@ def parse_encrypted_extensions(r: Reader, ctx: ParseContext) -> m.EncryptedExten
 
 def parse_empty(r: Reader, ctx: ParseContext) -> None:
     _trailing(r, ctx, "empty message")
-    return None
 
 
 HANDSHAKE_PARSERS: dict[int, Callable[[Reader, ParseContext], Any]] = {

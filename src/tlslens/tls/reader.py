@@ -43,7 +43,7 @@ class _Block:
 class Reader:
     """Sequential reads from ``data[start:end]``; ``pos`` is absolute within ``data``."""
 
-    __slots__ = ("_buf", "pos", "end")
+    __slots__ = ("_buf", "end", "pos")
 
     def __init__(self, data: bytes | bytearray | memoryview, start: int = 0,
                  end: int | None = None) -> None:
