@@ -58,8 +58,26 @@ class Extension:
     error: str | None = None
 
 
+class _WithExtensions:
+    """Lookups shared by the messages that carry an extension list."""
+
+    __slots__ = ()
+    extensions: tuple[Extension, ...]
+
+    @property
+    def extension_types(self) -> tuple[int, ...]:
+        return tuple(e.code for e in self.extensions)
+
+    def extension(self, code: int) -> Extension | None:
+        """The first extension with this code point, or None."""
+        for e in self.extensions:
+            if e.code == code:
+                return e
+        return None
+
+
 @dataclass(frozen=True, slots=True)
-class ClientHello:
+class ClientHello(_WithExtensions):
     record_version: int
     legacy_version: int
     random: bytes | None  # None for an SSLv2-format hello
@@ -82,19 +100,10 @@ class ClientHello:
     psk_identities: int = 0
     raw: bytes = b""  # the whole handshake message (header included) or SSLv2 record
 
-    @property
-    def extension_types(self) -> tuple[int, ...]:
-        return tuple(e.code for e in self.extensions)
-
-    def extension(self, code: int) -> Extension | None:
-        for e in self.extensions:
-            if e.code == code:
-                return e
-        return None
 
 
 @dataclass(frozen=True, slots=True)
-class ServerHello:
+class ServerHello(_WithExtensions):
     record_version: int
     legacy_version: int
     random: bytes | None  # None for SSLv2
@@ -113,10 +122,6 @@ class ServerHello:
     raw: bytes = b""
 
     @property
-    def extension_types(self) -> tuple[int, ...]:
-        return tuple(e.code for e in self.extensions)
-
-    @property
     def downgrade_sentinel(self) -> str | None:
         if self.random is None:
             return None
@@ -127,11 +132,6 @@ class ServerHello:
             return "tls11"
         return None
 
-    def extension(self, code: int) -> Extension | None:
-        for e in self.extensions:
-            if e.code == code:
-                return e
-        return None
 
 
 @dataclass(frozen=True, slots=True)
