@@ -5,8 +5,10 @@ Why real stacks: a benchmark on synthetic packets measures the synthetic generat
 habits. Here OpenSSL (through Python's ``ssl``) talks to itself on 127.0.0.1 under
 tcpdump: TLS 1.3 and 1.2, RSA 2048 and ECDSA P-256 certificates, AES-GCM, ChaCha20 and
 CBC suites, X25519/P-256/P-384 key shares, some HelloRetryRequests, ticket resumption,
-SNI and ALPN variety, a small HTTP-like exchange per connection, and a few multi-MB
-downloads so most bytes belong to connections whose handshake is over (the hot path).
+SNI and ALPN variety, mutual TLS (client certificates) on a second server address, a
+small HTTP-like exchange per connection, some mid-size (100 KB) transfers and a few
+multi-MB downloads so most bytes belong to connections whose handshake is over (the hot
+path).
 
 Why a network namespace: on ``lo`` the kernel hands tcpdump 64 KB TSO/GSO "segments".
 Inside ``unshare -n`` we set lo's MTU to 1500 and turn offloads off, so segments look like
@@ -15,6 +17,8 @@ the wire. Without ``unshare`` we fall back to the host's lo and say so.
 Usage::
 
     make_capture.py --out FILE --handshakes N [--large K] [--seed S] [--scale M]
+                    [--mtls-share F] [--transfer-share F --transfer-size BYTES]
+    make_capture.py --preset issue9 --out FILE         # the issue-9 benchmark capture
     make_capture.py --from FILE --scale M --out BIG     # scale an existing pcap only
 
 ``--scale M`` replays the recorded packets M times (client ports remapped per copy,
@@ -86,6 +90,17 @@ PROFILES: dict[str, tuple[str, str, float]] = {
     "hrr": ("TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256", "X448:P-256", 0.1),
 }
 SERVER_GROUPS = "X25519:P-256:P-384"
+# Mutual TLS is served on a second loopback address (same port, so the capture filter,
+# tshark's port-based TLS dissection and --scale's port mapping stay as they are):
+# Python's SNI callback can swap the certificate but not the verify mode.
+SERVER_ADDR, MTLS_ADDR = "127.0.0.1", "127.0.0.2"
+
+# Named option sets; explicit flags still override them.
+PRESETS: dict[str, dict[str, object]] = {
+    # issue 9: >= 400 MB, >= 20,000 handshakes of every kind listed there.
+    "issue9": {"handshakes": 21000, "large": 10, "large_size": 5 << 20, "mtls_share": 0.2,
+               "transfer_share": 0.12, "transfer_size": 100_000, "seed": 9},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +113,32 @@ class Job:
     alpn: tuple[str, ...]
     resume: bool
     size: int  # response body bytes
+    mtls: bool = False  # present a client certificate to the mutual-TLS address
 
 
-def plan_jobs(rng: random.Random, handshakes: int, large: int, large_size: int) -> list[Job]:
-    """Draw the connection mix; ``handshakes`` counts resumed handshakes too."""
+def plan_jobs(rng: random.Random, handshakes: int, large: int, large_size: int,
+              mtls_share: float = 0.0, transfer_share: float = 0.0,
+              transfer_size: int = 100_000) -> list[Job]:
+    """Draw the connection mix; ``handshakes`` counts resumed handshakes too.
+
+    A share of 0 draws no random number for it, so a seed gives the same mix as before
+    the option existed.
+    """
     jobs: list[Job] = []
     count = 0
     while count < handshakes:
         resume = rng.random() < 0.15 and count + 2 <= handshakes
-        jobs.append(_draw_job(rng, resume, rng.randint(200, 4000)))
+        size = rng.randint(200, 4000)
+        if transfer_share > 0 and rng.random() < transfer_share:
+            size = transfer_size
+        jobs.append(_draw_job(rng, resume, size, mtls_share))
         count += 2 if resume else 1
     for _ in range(large):  # spread big downloads among the small ones
-        jobs.insert(rng.randrange(len(jobs) + 1), _draw_job(rng, False, large_size))
+        jobs.insert(rng.randrange(len(jobs) + 1), _draw_job(rng, False, large_size, 0.0))
     return jobs
 
 
-def _draw_job(rng: random.Random, resume: bool, size: int) -> Job:
+def _draw_job(rng: random.Random, resume: bool, size: int, mtls_share: float) -> Job:
     use_ec = rng.random() < 0.4
     if rng.random() < 0.55:
         version, ciphers = "1.3", None
@@ -122,18 +147,20 @@ def _draw_job(rng: random.Random, resume: bool, size: int) -> Job:
         first = rng.choice(family)
         version, ciphers = "1.2", ":".join([first] + [c for c in family if c != first])
     sni = rng.choice(EC_HOSTS if use_ec else RSA_HOSTS)
-    return Job(version, ciphers, sni, rng.choice(ALPNS), resume, size)
+    alpn = rng.choice(ALPNS)
+    mtls = mtls_share > 0 and rng.random() < mtls_share
+    return Job(version, ciphers, sni, alpn, resume, size, mtls)
 
 
 # --- certificates --------------------------------------------------------------------
 
 
 def make_certs(folder: Path) -> dict[str, Path]:
-    """Write a P-256 CA and two leaves (RSA 2048, EC P-256) signed by it."""
+    """Write a P-256 CA, two server leaves (RSA 2048, EC P-256) and two client leaves."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     now = dt.datetime.now(dt.UTC)
 
@@ -156,15 +183,21 @@ def make_certs(folder: Path) -> dict[str, Path]:
     ca_pem = ca.public_bytes(serialization.Encoding.PEM)
     paths = {"ca": folder / "ca.pem"}
     paths["ca"].write_bytes(ca_pem)
-    leaves = {"rsa": rsa.generate_private_key(65537, 2048), "ec": ec.generate_private_key(ec.SECP256R1())}
+    leaves = {"rsa": rsa.generate_private_key(65537, 2048),
+              "ec": ec.generate_private_key(ec.SECP256R1()),
+              "client_rsa": rsa.generate_private_key(65537, 2048),
+              "client_ec": ec.generate_private_key(ec.SECP256R1())}
     for kind, key in leaves.items():
-        host = f"{kind}.bench.test"
+        client = kind.startswith("client_")
+        host = f"{kind.removeprefix('client_')}.{'client.' if client else ''}bench.test"
+        usage = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
         cert = (x509.CertificateBuilder().subject_name(name(host)).issuer_name(ca.subject)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - dt.timedelta(days=1))
                 .not_valid_after(now + dt.timedelta(days=30))
                 .add_extension(x509.SubjectAlternativeName(
                     [x509.DNSName(host), x509.DNSName(f"*.{host}")]), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
                 .sign(ca_key, hashes.SHA256()))
         chain = cert.public_bytes(serialization.Encoding.PEM) + ca_pem  # leaf + CA sent
         paths[f"{kind}_chain"] = folder / f"{kind}_chain.pem"
@@ -177,9 +210,13 @@ def make_certs(folder: Path) -> dict[str, Path]:
 # --- server --------------------------------------------------------------------------
 
 
-def _server_context(chain: Path, key: Path) -> ssl.SSLContext:
+def _server_context(chain: Path, key: Path, client_ca: Path | None = None) -> ssl.SSLContext:
+    """``client_ca`` set: require a client certificate issued by it (mutual TLS)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(chain, key)
+    if client_ca is not None:
+        ctx.load_verify_locations(client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.set_ciphers("ECDHE:!aNULL:!eNULL")
     ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # the client's order picks the suite
     ctx.set_alpn_protocols(["h2", "http/1.1"])
@@ -217,29 +254,47 @@ def _serve_one(raw: socket.socket, ctx: ssl.SSLContext) -> None:
         raw.close()
 
 
-def run_server(port: int, certs: dict[str, Path], ready: mp.synchronize.Event) -> None:
-    """Accept forever (the parent terminates us); one thread per connection."""
-    rsa_ctx = _server_context(certs["rsa_chain"], certs["rsa_key"])
-    ec_ctx = _server_context(certs["ec_chain"], certs["ec_key"])
+def _sni_contexts(certs: dict[str, Path], client_ca: Path | None) -> ssl.SSLContext:
+    """RSA context whose SNI callback switches to the EC certificate for *.ec.bench.test."""
+    rsa_ctx = _server_context(certs["rsa_chain"], certs["rsa_key"], client_ca)
+    ec_ctx = _server_context(certs["ec_chain"], certs["ec_key"], client_ca)
 
     def pick_cert(sslobj: ssl.SSLObject, server_name: str | None, _ctx: ssl.SSLContext) -> None:
         if server_name and ".ec.bench.test" in f".{server_name}":
             sslobj.context = ec_ctx
 
     rsa_ctx.sni_callback = pick_cert
-    listener = socket.create_server(("127.0.0.1", port), backlog=512)
-    ready.set()
+    return rsa_ctx
+
+
+def _accept_forever(listener: socket.socket, ctx: ssl.SSLContext) -> None:
     while True:
         raw, _ = listener.accept()
-        threading.Thread(target=_serve_one, args=(raw, rsa_ctx), daemon=True).start()
+        threading.Thread(target=_serve_one, args=(raw, ctx), daemon=True).start()
+
+
+def run_server(port: int, certs: dict[str, Path], ready: mp.synchronize.Event) -> None:
+    """Accept forever (the parent terminates us); one thread per connection.
+
+    SERVER_ADDR serves without, MTLS_ADDR with a required client certificate.
+    """
+    plain = socket.create_server((SERVER_ADDR, port), backlog=512)
+    mutual = socket.create_server((MTLS_ADDR, port), backlog=512)
+    threading.Thread(target=_accept_forever, daemon=True,
+                     args=(mutual, _sni_contexts(certs, certs["ca"]))).start()
+    ready.set()
+    _accept_forever(plain, _sni_contexts(certs, None))
 
 
 # --- clients -------------------------------------------------------------------------
 
 
-def _client_context(job: Job, ca: Path) -> ssl.SSLContext:
+def _client_context(job: Job, certs: dict[str, Path]) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_verify_locations(ca)
+    ctx.load_verify_locations(certs["ca"])
+    if job.mtls:  # the client key type follows the server's (EC for *.ec.bench.test)
+        kind = "client_ec" if job.sni in EC_HOSTS else "client_rsa"
+        ctx.load_cert_chain(certs[f"{kind}_chain"], certs[f"{kind}_key"])
     ctx.check_hostname = job.sni is not None
     if job.version == "1.2":
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -252,7 +307,8 @@ def _client_context(job: Job, ca: Path) -> ssl.SSLContext:
 def _fetch(job: Job, ctx: ssl.SSLContext, port: int,
            session: ssl.SSLSession | None) -> tuple[ssl.SSLSession | None, bool]:
     """One connection: handshake, GET, read the body, close_notify. Returns the session."""
-    with (socket.create_connection(("127.0.0.1", port), timeout=30) as raw,
+    addr = MTLS_ADDR if job.mtls else SERVER_ADDR
+    with (socket.create_connection((addr, port), timeout=30) as raw,
           ctx.wrap_socket(raw, server_hostname=job.sni, session=session) as tls):
         host = (job.sni or "127.0.0.1").encode()
         tls.sendall(b"GET /bytes/%d HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlslens-bench\r\n"
@@ -273,9 +329,9 @@ def _fetch(job: Job, ctx: ssl.SSLContext, port: int,
     return new_session, reused
 
 
-def _run_job(job: Job, ca: Path, port: int) -> tuple[int, int]:
+def _run_job(job: Job, certs: dict[str, Path], port: int) -> tuple[int, int]:
     """Returns (handshakes done, resumptions seen); failures count as 0."""
-    ctx = _client_context(job, ca)
+    ctx = _client_context(job, certs)
     try:
         session, _ = _fetch(job, ctx, port, None)
         if not job.resume:
@@ -286,11 +342,11 @@ def _run_job(job: Job, ca: Path, port: int) -> tuple[int, int]:
         return 0, 0
 
 
-def run_client_worker(jobs: list[Job], ca: Path, port: int, threads: int,
+def run_client_worker(jobs: list[Job], certs: dict[str, Path], port: int, threads: int,
                       results: mp.Queue) -> None:
     """Runs in a spawned process whose OPENSSL_CONF selects TLS 1.3 suites and groups."""
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        outcomes = list(pool.map(lambda j: _run_job(j, ca, port), jobs))
+        outcomes = list(pool.map(lambda j: _run_job(j, certs, port), jobs))
     results.put((sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)))
 
 
@@ -364,8 +420,17 @@ def _disable_offloads_ioctl() -> None:
 
 
 def setup_namespace_lo() -> str:
-    """Inside a fresh netns: lo up at MTU 1500 with offloads off. Returns the mode name."""
+    """Inside a fresh netns: lo up at MTU 1500 with offloads off. Returns the mode name.
+
+    The namespace's ephemeral port range is widened too, so 20,000+ connections in one
+    recording never reuse a client port (a repeated 4-tuple would be a second connection
+    on the same stream for every reader).
+    """
     subprocess.run(["ip", "link", "set", "lo", "mtu", "1500", "up"], check=True)
+    try:
+        Path("/proc/sys/net/ipv4/ip_local_port_range").write_text("10000 65000\n")
+    except OSError:
+        pass  # the default range (28,000 ports) still covers most recordings
     if shutil.which("ethtool"):
         done = subprocess.run(["ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off"],
                               check=False, capture_output=True)
@@ -411,7 +476,8 @@ def _collect(results: mp.Queue, workers: list[mp.process.BaseProcess],
 def record(args: argparse.Namespace, out: Path, mode: str) -> None:
     """Start server and tcpdump, run every client job, stop, print a summary."""
     rng = random.Random(args.seed)
-    jobs = plan_jobs(rng, args.handshakes, args.large, args.large_size)
+    jobs = plan_jobs(rng, args.handshakes, args.large, args.large_size, args.mtls_share,
+                     args.transfer_share, args.transfer_size)
     by_profile: dict[str, list[Job]] = {name: [] for name in PROFILES}
     names, weights = list(PROFILES), [p[2] for p in PROFILES.values()]
     for job in jobs:
@@ -436,7 +502,7 @@ def record(args: argparse.Namespace, out: Path, mode: str) -> None:
                 results: mp.Queue = spawn.Queue()
                 workers = [
                     _start_with_conf(spawn, _openssl_conf(folder, name, suites, groups),
-                                     run_client_worker, (by_profile[name], certs["ca"],
+                                     run_client_worker, (by_profile[name], certs,
                                                          args.port, args.concurrency, results))
                     for name, (suites, groups, _) in PROFILES.items() if by_profile[name]
                 ]
@@ -452,6 +518,10 @@ def record(args: argparse.Namespace, out: Path, mode: str) -> None:
     print(f"handshakes: {done} done of {args.handshakes + args.large} planned "
           f"({resumed} resumed), {args.large} large transfers of {args.large_size} bytes, "
           f"{elapsed:.1f} s")
+    mtls = sum(1 + j.resume for j in jobs if j.mtls)
+    transfers = sum(1 for j in jobs if j.size == args.transfer_size and args.transfer_share)
+    print(f"planned: {mtls} mutual-TLS handshakes (on {MTLS_ADDR}), {transfers} transfers "
+          f"of {args.transfer_size} bytes")
     print(f"tcpdump: {stats}")
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
 
@@ -548,12 +618,27 @@ def scale_pcap(src: Path, dst: Path, copies: int, server_port: int) -> int:
 # --- entry point ---------------------------------------------------------------------
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("a share is between 0 and 1")
+    return value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--preset", choices=sorted(PRESETS),
+                   help="defaults for a named capture (explicit flags still win)")
     p.add_argument("--out", type=Path, required=True, help="pcap file to write")
     p.add_argument("--handshakes", type=int, default=3000, help="handshakes incl. resumed")
     p.add_argument("--large", type=int, default=0, help="extra multi-MB downloads")
     p.add_argument("--large-size", type=int, default=5 << 20, help="bytes per large download")
+    p.add_argument("--mtls-share", type=_share, default=0.0,
+                   help="share of connections that present a client certificate")
+    p.add_argument("--transfer-share", type=_share, default=0.0,
+                   help="share of connections that download --transfer-size bytes")
+    p.add_argument("--transfer-size", type=int, default=100_000,
+                   help="body bytes of a --transfer-share connection")
     p.add_argument("--seed", type=int, default=1, help="seed of the connection mix")
     p.add_argument("--scale", type=int, default=1, help="write the capture M times over")
     p.add_argument("--from", dest="source", type=Path, help="scale this pcap, record nothing")
@@ -562,6 +647,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=900, help="seconds to wait for clients")
     p.add_argument("--no-netns", action="store_true", help="record on the host's lo")
     p.add_argument(NETNS_FLAG, dest="in_netns", action="store_true", help=argparse.SUPPRESS)
+    preset, _ = p.parse_known_args(argv)
+    if preset.preset:
+        p.set_defaults(**PRESETS[preset.preset])
     return p.parse_args(argv)
 
 

@@ -1,15 +1,24 @@
 #!/usr/bin/env python3
-"""Time tlslens against tshark on the same capture, in the same run.
+"""Time tlslens against tshark and ssldump on the same capture, in the same run.
 
-    run.py CAPTURE [--repeat R] [--json] [--tools tlslens,tshark]
-    run.py --scale-check CAPTURE_SMALL CAPTURE_10X [--repeat R] [--json]
+    run.py CAPTURE [--repeat R] [--json] [--tools tlslens,fingerprint,tshark,ssldump]
+    run.py --scale-check CAPTURE_SMALL CAPTURE_BIG [--repeat R] [--json]
 
-Each tool runs as a child process, R times (default 3). Wall time is the best (lowest) of
-the R runs: the least disturbed by the rest of the machine. Peak RSS is the highest of the
-R runs, read from ``os.wait4`` on that child's pid: the kernel's ``ru_maxrss`` for exactly
-that process (and any children it waited for), in KiB. ``getrusage(RUSAGE_CHILDREN)``
-cannot be used: it is a running maximum over all children ever reaped, so a small run
-after a large one would inherit the large one's peak.
+Tools (``--tools``; default: all four, ssldump skipped when it is not installed):
+``tlslens`` is the full analysis (``tlslens analyze --format ndjson``), ``fingerprint``
+is ``tlslens fingerprint`` (hello fields and fingerprints only), ``tshark`` pulls the
+handshake fields with ``-T fields``, ``ssldump`` prints every record and the hello
+fields with their JA3/JA3S (the work ``tlslens fingerprint`` does). Pairs compared:
+tlslens/tshark and fingerprint/ssldump.
+
+Each tool runs as a child process, R times (default 3), round-robin (tool A, B, C, D,
+then A again) so a burst of other load on the machine hits every tool alike. Wall time
+is the best (lowest) of the R runs: the least disturbed by the rest of the machine; CPU
+time is the user+sys time of that same run. Both and the peak RSS are read from
+``os.wait4`` on that child's pid: the kernel's rusage for exactly that process (and any
+children it waited for). Peak RSS is the highest of the R runs. ``getrusage(
+RUSAGE_CHILDREN)`` cannot be used: it is a running maximum over all children ever
+reaped, so a small run after a large one would inherit the large one's peak.
 
 MB is 10**6 bytes of capture file; MiB is 2**20 bytes of memory.
 """
@@ -20,6 +29,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -45,12 +55,37 @@ def tshark_cmd(capture: Path) -> list[str]:
 
 
 def tlslens_cmd(capture: Path, base: str) -> list[str]:
-    return [*shlex.split(base), "analyze", str(capture), "--format", "json", "-o", os.devnull]
+    """The full analysis, streamed as NDJSON (one connection per line)."""
+    return [*shlex.split(base), "analyze", str(capture), "--format", "ndjson", "-q",
+            "-o", os.devnull]
+
+
+def fingerprint_cmd(capture: Path, base: str) -> list[str]:
+    """Hello fields and fingerprints only, in the default (text) format."""
+    return [*shlex.split(base), "fingerprint", str(capture), "-o", os.devnull]
+
+
+def ssldump_cmd(capture: Path) -> list[str]:
+    """-n: no name lookups. Without -A/-N/-x ssldump prints one line per record and, for
+    the hellos, version, suites, extensions, SNI and the JA3/JA3S strings and hashes:
+    the fields ``tlslens fingerprint`` gives. -N (certificate ASN.1) is left out: the
+    fingerprint command does not parse certificates either."""
+    return ["ssldump", "-n", "-r", str(capture)]
+
+
+TOOLS = ("tlslens", "fingerprint", "tshark", "ssldump")
+PAIRS = (("tlslens", "tshark"), ("fingerprint", "ssldump"))
+
+
+def commands_for(capture: Path, base: str) -> dict[str, list[str]]:
+    return {"tlslens": tlslens_cmd(capture, base), "fingerprint": fingerprint_cmd(capture, base),
+            "tshark": tshark_cmd(capture), "ssldump": ssldump_cmd(capture)}
 
 
 @dataclass(frozen=True, slots=True)
 class Run:
     seconds: float
+    cpu_seconds: float  # user + sys of the child
     peak_rss_kib: int
     exit_code: int
     output_lines: int
@@ -64,7 +99,7 @@ def run_once(cmd: list[str]) -> Run:
         try:
             proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         except OSError as exc:
-            return Run(0.0, 0, 127, 0, str(exc))
+            return Run(0.0, 0.0, 0, 127, 0, str(exc))
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = code = os.waitstatus_to_exitcode(status)  # already reaped
@@ -72,7 +107,8 @@ def run_once(cmd: list[str]) -> Run:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: out.read(1 << 20), b""))
         err.seek(0)
         tail = err.read()[-2000:].decode(errors="replace").strip()
-    return Run(seconds, usage.ru_maxrss, code, lines, tail if code else "")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss, code, lines, tail if code else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +117,7 @@ class Result:
     command: str
     ok: bool
     seconds: float | None
+    cpu_seconds: float | None
     packets_per_s: float | None
     mb_per_s: float | None
     peak_rss_mib: float | None
@@ -88,20 +125,35 @@ class Result:
     error: str
 
 
-def measure(tool: str, cmd: list[str], repeat: int, packets: int, size: int) -> Result:
-    """Best wall time and highest peak RSS of ``repeat`` runs; stops at the first failure."""
-    runs: list[Run] = []
+def summarize(tool: str, cmd: list[str], runs: list[Run], packets: int, size: int) -> Result:
+    """Best wall time (and that run's CPU time), highest peak RSS; a failed run fails all."""
+    bad = next((r for r in runs if r.exit_code != 0), None)
+    if bad is not None or not runs:
+        code = bad.exit_code if bad else 0
+        last = bad.error.splitlines()[-1] if bad and bad.error.strip() else ""
+        return Result(tool, shlex.join(cmd), False, None, None, None, None, None, 0,
+                      f"exit {code}: {last}")
+    best = min(runs, key=lambda r: r.seconds)
+    return Result(tool, shlex.join(cmd), True, round(best.seconds, 3),
+                  round(best.cpu_seconds, 3), round(packets / best.seconds),
+                  round(size / 1e6 / best.seconds, 2),
+                  round(max(r.peak_rss_kib for r in runs) / 1024, 1), runs[0].output_lines, "")
+
+
+def measure_all(commands: dict[str, list[str]], repeat: int, packets: int,
+                size: int) -> list[Result]:
+    """``repeat`` rounds of one run per tool; a tool that failed is not run again."""
+    runs: dict[str, list[Run]] = {tool: [] for tool in commands}
     for _ in range(repeat):
-        runs.append(run_once(cmd))
-        if runs[-1].exit_code != 0:
-            bad = runs[-1]
-            last = bad.error.splitlines()[-1] if bad.error.strip() else ""
-            return Result(tool, shlex.join(cmd), False, None, None, None, None, 0,
-                          f"exit {bad.exit_code}: {last}")
-    best = min(r.seconds for r in runs)
-    return Result(tool, shlex.join(cmd), True, round(best, 3), round(packets / best),
-                  round(size / 1e6 / best, 2), round(max(r.peak_rss_kib for r in runs) / 1024, 1),
-                  runs[0].output_lines, "")
+        for tool, cmd in commands.items():
+            if all(r.exit_code == 0 for r in runs[tool]):
+                runs[tool].append(run_once(cmd))
+    return [summarize(t, commands[t], runs[t], packets, size) for t in commands]
+
+
+def measure(tool: str, cmd: list[str], repeat: int, packets: int, size: int) -> Result:
+    """One tool alone (see ``measure_all``)."""
+    return measure_all({tool: cmd}, repeat, packets, size)[0]
 
 
 def count_packets(path: Path) -> int:
@@ -146,56 +198,85 @@ def _fmt(value: float | None, spec: str) -> str:
     return "n/a".rjust(width) if value is None else format(value, spec)
 
 
+def ratios(results: list[Result]) -> dict[str, dict[str, float | None]]:
+    """``"a/b"`` -> wall, CPU and RSS ratios for each pair in PAIRS that both ran."""
+    by_tool = {r.tool: r for r in results}
+    out: dict[str, dict[str, float | None]] = {}
+    for a_name, b_name in PAIRS:
+        if a_name in by_tool and b_name in by_tool:
+            a, b = by_tool[a_name], by_tool[b_name]
+            out[f"{a_name}/{b_name}"] = {
+                "seconds": _ratio(a.seconds, b.seconds),
+                "cpu_seconds": _ratio(a.cpu_seconds, b.cpu_seconds),
+                "peak_rss": _ratio(a.peak_rss_mib, b.peak_rss_mib)}
+    return out
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _print_table(results: list[Result]) -> None:
+    print(f"{'tool':<12} {'wall s':>8} {'CPU s':>8} {'packets/s':>10} {'MB/s':>7} "
+          f"{'peak RSS MiB':>12}")
+    for r in results:
+        print(f"{r.tool:<12} {_fmt(r.seconds, '8.2f')} {_fmt(r.cpu_seconds, '8.2f')} "
+              f"{_fmt(r.packets_per_s, '10,.0f')} {_fmt(r.mb_per_s, '7.1f')} "
+              f"{_fmt(r.peak_rss_mib, '12.1f')}" + ("" if r.ok else f"  FAILED {r.error}"))
+
+
 def compare(args: argparse.Namespace) -> int:
     capture: Path = args.capture
     packets, size = count_packets(capture), capture.stat().st_size
-    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    commands = {"tlslens": tlslens_cmd(capture, args.tlslens), "tshark": tshark_cmd(capture)}
-    results = [measure(t, commands[t], args.repeat, packets, size) for t in tools]
-    by_tool = {r.tool: r for r in results}
-    ratio = None
-    if "tlslens" in by_tool and "tshark" in by_tool:
-        a, b = by_tool["tlslens"], by_tool["tshark"]
-        ratio = {"seconds": _ratio(a.seconds, b.seconds),
-                 "peak_rss": _ratio(a.peak_rss_mib, b.peak_rss_mib)}
+    every = commands_for(capture, args.tlslens)
+    commands = {t: every[t] for t in args.tool_list}
+    load_before = _load()
+    results = measure_all(commands, args.repeat, packets, size)
+    load_after = _load()
+    pairs = ratios(results)
     if args.json:
         print(json.dumps({"capture": str(capture), "bytes": size, "packets": packets,
-                          "repeat": args.repeat, "tools": [asdict(r) for r in results],
-                          "ratio_tlslens_over_tshark": ratio}, indent=2))
+                          "repeat": args.repeat, "skipped": args.skipped,
+                          "load_before": load_before, "load_after": load_after,
+                          "tools": [asdict(r) for r in results], "ratios": pairs}, indent=2))
     else:
         print(f"capture: {capture} ({size / 1e6:.1f} MB, {packets} packets), "
-              f"best of {args.repeat}")
-        print(f"{'tool':<8} {'seconds':>8} {'packets/s':>10} {'MB/s':>7} {'peak RSS MiB':>12}")
-        for r in results:
-            print(f"{r.tool:<8} {_fmt(r.seconds, '8.2f')} {_fmt(r.packets_per_s, '10,.0f')} "
-                  f"{_fmt(r.mb_per_s, '7.1f')} {_fmt(r.peak_rss_mib, '12.1f')}"
-                  + ("" if r.ok else f"  FAILED {r.error}"))
-        if ratio is not None:
-            print(f"tlslens/tshark (lower is better): time {_fmt(ratio['seconds'], '.2f')}, "
-                  f"peak RSS {_fmt(ratio['peak_rss'], '.2f')}")
+              f"best of {args.repeat}; load average {load_before} before, {load_after} after")
+        _print_table(results)
+        for name in args.skipped:
+            print(f"{name:<12} skipped: not installed")
+        for pair, r in pairs.items():
+            print(f"{pair} (lower is better): wall {_fmt(r['seconds'], '.3f')}, "
+                  f"CPU {_fmt(r['cpu_seconds'], '.3f')}, peak RSS {_fmt(r['peak_rss'], '.3f')}")
     return 0 if all(r.ok for r in results) else 1
 
 
 def scale_check(args: argparse.Namespace) -> int:
-    """Peak RSS of tlslens on a capture and on one ten times larger: flat is ratio ~1."""
+    """Peak RSS of the tlslens tools (of --tools) on a capture and a larger one: flat is ~1."""
     small, big = args.scale_check
+    tools = [t for t in args.tool_list if t in ("tlslens", "fingerprint")] or ["tlslens"]
     rows = []
     for path in (small, big):
-        result = measure("tlslens", tlslens_cmd(path, args.tlslens), args.repeat,
-                         count_packets(path), path.stat().st_size)
-        rows.append((path, path.stat().st_size, result))
-    rss = _ratio(rows[1][2].peak_rss_mib, rows[0][2].peak_rss_mib)
-    size_ratio = round(rows[1][1] / rows[0][1], 2)
+        every = commands_for(path, args.tlslens)
+        for result in measure_all({t: every[t] for t in tools}, args.repeat,
+                                  count_packets(path), path.stat().st_size):
+            rows.append((path, path.stat().st_size, result))
+    size_ratio = round(big.stat().st_size / small.stat().st_size, 2)
+    rss = {t: _ratio(*[r.peak_rss_mib for p, _, r in sorted(
+        ((p, s, r) for p, s, r in rows if r.tool == t), key=lambda x: x[0] != big)])
+        for t in tools}
     if args.json:
         print(json.dumps({"runs": [{"capture": str(p), "bytes": s, **asdict(r)}
-                                   for p, s, r in rows],
+                                   for p, s, r in rows], "load_after": _load(),
                           "size_ratio": size_ratio, "peak_rss_ratio": rss}, indent=2))
     else:
         for path, size, r in rows:
-            print(f"{path} ({size / 1e6:.1f} MB): peak RSS {_fmt(r.peak_rss_mib, '.1f')} MiB, "
-                  f"{_fmt(r.seconds, '.2f')} s" + ("" if r.ok else f"  FAILED {r.error}"))
-        print(f"size ratio {size_ratio}, peak RSS ratio {_fmt(rss, '.2f')} "
-              "(flat memory: near 1)")
+            print(f"{r.tool:<12} {path} ({size / 1e6:.1f} MB): peak RSS "
+                  f"{_fmt(r.peak_rss_mib, '.1f')} MiB, {_fmt(r.seconds, '.2f')} s wall, "
+                  f"{_fmt(r.cpu_seconds, '.2f')} s CPU" + ("" if r.ok else f"  FAILED {r.error}"))
+        print(f"size ratio {size_ratio}; peak RSS ratio big/small "
+              + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in rss.items())
+              + " (flat memory: near 1)")
     return 0 if all(r.ok for _, _, r in rows) else 1
 
 
@@ -204,7 +285,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("capture", type=Path, nargs="?", help="pcap/pcapng to time both tools on")
     p.add_argument("--repeat", type=int, default=3, help="runs per tool; best time is kept")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--tools", default="tlslens,tshark", help="comma-separated subset")
+    p.add_argument("--tools", default="all",
+                   help=f"comma-separated subset of {','.join(TOOLS)}; 'all' skips missing "
+                   "ssldump/tshark")
     p.add_argument("--tlslens", default="tlslens", help="command that runs the tlslens CLI")
     p.add_argument("--scale-check", nargs=2, type=Path, metavar=("SMALL", "BIG"),
                    help="compare tlslens peak RSS on a capture and a larger one")
@@ -213,9 +296,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("give either CAPTURE or --scale-check SMALL BIG")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
-    unknown = set(args.tools.split(",")) - {"tlslens", "tshark", ""}
+    wanted = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = set(wanted) - {*TOOLS, "all"}
     if unknown:
         p.error(f"unknown tools: {', '.join(sorted(unknown))}")
+    args.skipped = []
+    if "all" in wanted:  # every tool; the external ones only when installed
+        args.skipped = [t for t in ("tshark", "ssldump") if shutil.which(t) is None]
+        wanted = [t for t in TOOLS if t not in args.skipped]
+    args.tool_list = list(dict.fromkeys(wanted))
     for path in [args.capture] if args.capture else args.scale_check:
         if not path.is_file():
             p.error(f"no such capture: {path}")

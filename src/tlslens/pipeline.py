@@ -8,6 +8,7 @@ soon as its TCP connection ends, so memory follows the open connections, not the
 from __future__ import annotations
 
 import traceback
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -19,6 +20,7 @@ from tlslens.capture.reader import open_capture
 from tlslens.capture.types import SecretsItem
 from tlslens.flows.table import Flow, FlowTable
 from tlslens.packets.decoder import PacketDecoder
+from tlslens.packets.types import TcpSegment
 from tlslens.tls.session import TlsSession
 
 #: Capture-level anomalies kept (the rest are counted in a final limit.reached).
@@ -46,6 +48,9 @@ class Options:
     #: Called every PROGRESS_EVERY capture items with (packets, bytes, TLS connections so
     #: far), for a progress display (tlslens.report.progress); must be cheap.
     on_progress: Callable[[int, int, int], None] | None = None
+    #: (k, n): analyse only the connections whose 4-tuple falls in shard k of n (the
+    #: parallel runner gives each worker process one shard of the same capture).
+    shard: tuple[int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -109,7 +114,7 @@ def _broken(conn_id: int, flow: Flow, anomaly: Anomaly) -> TlsConnection:
     return TlsConnection(
         id=conn_id, client=Endpoint(ip0, p0), server=Endpoint(ip1, p1),
         direction_inferred=True, start_ns=flow.first_ts, end_ns=flow.last_ts,
-        state="incomplete", version=None, cipher_suite=None, server_name=None, alpn=None,
+        first_frame=flow.first_frame, state="incomplete", version=None, cipher_suite=None, server_name=None, alpn=None,
         resumed=False, messages=(), history="", app_data={"client": (0, 0),
                                                           "server": (0, 0)},
         client_hellos=(), server_hellos=(), certificates=(), certificate_entry_extensions=(),
@@ -163,6 +168,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
 
     table = FlowTable(factory, on_end)
     progress, items = options.on_progress, 0
+    shard = options.shard
     for item in reader:
         if progress is not None:
             items += 1
@@ -173,7 +179,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             keys.add_secrets_block(item.secrets_type, item.data, item.index)
             continue
         seg = decoder.decode(item)
-        if seg is not None:
+        if seg is not None and (shard is None or shard_of(seg, shard[1]) == shard[0]):
             table.add(seg)
         if ready:
             yield from ready
@@ -188,6 +194,14 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
         format=reader.info.format, compressed=reader.info.compressed,
         link_types=tuple(reader.link_types), packets=reader.packets, bytes=reader.bytes,
         first_ns=reader.first_ts_ns, last_ns=reader.last_ts_ns)
+
+
+def shard_of(seg: TcpSegment, n: int) -> int:
+    """The shard (0..n-1) of a segment's connection: the same for both directions, and
+    the same in every process (crc32, not Python's per-process salted hash)."""
+    a, b = f"{seg.src}|{seg.sport}", f"{seg.dst}|{seg.dport}"
+    key = f"{a}#{b}" if a <= b else f"{b}#{a}"
+    return zlib.crc32(key.encode()) % n
 
 
 def _snapshot(flow: Flow, session: TlsSession, options: Options, run: RunState) -> None:

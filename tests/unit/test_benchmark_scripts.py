@@ -1,14 +1,17 @@
 """Smoke tests of the benchmark scripts (benchmarks/make_capture.py, benchmarks/run.py).
 
-The pure parts (pcap scaling, packet counting, failure reporting) run everywhere on
-hand-built captures; the recording test needs root, tcpdump and tshark and skips without.
+The pure parts (connection mix, presets, pcap scaling, packet counting, rusage of a real
+child, failure reporting) run everywhere; the recording test needs root, tcpdump and
+tshark and skips without; its ssldump part runs only when ssldump is installed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -96,6 +99,74 @@ def test_scale_pcap_gives_each_copy_its_own_client_ports_and_time(
     assert len({client for _, client in tuples}) == 6
 
 
+def test_plan_jobs_draws_mtls_and_transfers_in_their_shares() -> None:
+    jobs = make_capture.plan_jobs(random.Random(4), 6000, 5, 1 << 20, mtls_share=0.2,
+                                  transfer_share=0.1, transfer_size=100_000)
+    large = [j for j in jobs if j.size == 1 << 20]
+    small = [j for j in jobs if j.size != 1 << 20]
+    assert len(large) == 5 and not any(j.mtls for j in large)
+    mtls = sum(j.mtls for j in small) / len(small)
+    transfers = sum(j.size == 100_000 for j in small) / len(small)
+    assert 0.17 < mtls < 0.23 and 0.08 < transfers < 0.12
+    assert all(200 <= j.size <= 4000 for j in small if j.size != 100_000)
+    # handshakes count resumed ones: the plan adds up to exactly what was asked
+    assert sum(1 + j.resume for j in small) == 6000
+
+
+def test_plan_jobs_without_shares_keeps_the_seeds_old_mix() -> None:
+    """A share of 0 draws nothing: the seed-1 mix of the recorded 3000-handshake capture."""
+    jobs = make_capture.plan_jobs(random.Random(1), 3000, 10, 5 << 20)
+    assert not any(j.mtls for j in jobs)
+    assert all(200 <= j.size <= 4000 or j.size == 5 << 20 for j in jobs)
+    resumed = sum(j.resume for j in jobs)
+    assert len(jobs) + resumed == 3010
+    assert resumed == 422  # as benchmarks/README.md reports for that capture
+
+
+def test_preset_issue9_meets_the_issue_and_flags_override_it() -> None:
+    args = make_capture.parse_args(["--preset", "issue9", "--out", "x.pcap"])
+    assert args.handshakes >= 20000 and args.mtls_share > 0 and args.large > 0
+    assert args.transfer_size == 100_000 and args.transfer_share > 0
+    args = make_capture.parse_args(["--preset", "issue9", "--out", "x.pcap",
+                                    "--handshakes", "50", "--mtls-share", "0"])
+    assert args.handshakes == 50 and args.mtls_share == 0
+    assert args.transfer_size == 100_000  # the rest of the preset stays
+    with pytest.raises(SystemExit):
+        make_capture.parse_args(["--out", "x.pcap", "--mtls-share", "1.5"])
+
+
+def test_run_once_reads_cpu_time_and_peak_rss_of_the_child() -> None:
+    burn = ("import time\nb = bytearray(96 << 20)\nt = time.process_time()\n"
+            "while time.process_time() - t < 0.3: pass\n")
+    result = run.run_once([sys.executable, "-c", burn])
+    assert result.exit_code == 0
+    assert result.peak_rss_kib >= 96 << 10  # the child's own peak, in KiB
+    assert 0.3 <= result.cpu_seconds <= result.seconds + 0.05
+
+
+def test_summarize_keeps_the_fastest_runs_cpu_and_the_highest_rss() -> None:
+    runs = [run.Run(2.0, 1.5, 1000, 0, 4, ""), run.Run(1.0, 0.9, 3072, 0, 4, ""),
+            run.Run(3.0, 0.5, 2048, 0, 4, "")]
+    result = run.summarize("tlslens", ["x"], runs, packets=100, size=10_000_000)
+    assert (result.seconds, result.cpu_seconds, result.peak_rss_mib) == (1.0, 0.9, 3.0)
+    assert result.packets_per_s == 100 and result.mb_per_s == 10.0
+    other = run.summarize("tshark", ["y"], [run.Run(4.0, 2.0, 6144, 0, 1, "")], 100, 1)
+    failed = run.summarize("ssldump", ["z"], [run.Run(0.1, 0.1, 1, 1, 0, "boom\nbad")], 100, 1)
+    assert not failed.ok and failed.error == "exit 1: bad"
+    pairs = run.ratios([result, other, failed, dataclasses.replace(result, tool="fingerprint")])
+    assert pairs["tlslens/tshark"] == {"seconds": 0.25, "cpu_seconds": 0.45, "peak_rss": 0.5}
+    assert pairs["fingerprint/ssldump"]["seconds"] is None  # ssldump failed: no ratio
+
+
+def test_tools_all_skips_external_tools_that_are_not_installed(
+        tiny_pcap: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no tshark, no ssldump
+    args = run.parse_args([str(tiny_pcap)])
+    assert args.skipped == ["tshark", "ssldump"]
+    assert args.tool_list == ["tlslens", "fingerprint"]
+    assert run.parse_args([str(tiny_pcap), "--tools", "ssldump"]).tool_list == ["ssldump"]
+
+
 def test_scale_pcap_refuses_pcapng(tmp_path: Path) -> None:
     path = tmp_path / "x.pcapng"
     path.write_bytes(b"\x0a\x0d\x0d\x0a" + b"\x00" * 40)
@@ -137,19 +208,37 @@ def test_make_capture_records_handshakes_tshark_reads(tmp_path: Path) -> None:
     out = tmp_path / "small.pcap"
     done = subprocess.run(
         [sys.executable, str(BENCH / "make_capture.py"), "--out", str(out), "--handshakes", "6",
-         "--large", "1", "--large-size", "200000", "--seed", "3", "--scale", "2"],
+         "--large", "1", "--large-size", "200000", "--seed", "3", "--scale", "2",
+         "--mtls-share", "0.5", "--transfer-share", "0.5", "--transfer-size", "30000"],
         capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "mode: " in done.stdout
-    streams = subprocess.run(
+    rows = subprocess.run(
         ["tshark", "-n", "-r", str(out), "-Y", "tls.handshake.type==1", "-T", "fields",
-         "-e", "tcp.stream"], capture_output=True, text=True, check=True).stdout.split()
-    assert len(streams) == len(set(streams)) == 2 * 7  # 6 handshakes + 1 large, twice
+         "-e", "tcp.stream", "-e", "ip.dst"], capture_output=True, text=True,
+        check=True).stdout.splitlines()
+    by_stream = dict(row.split("\t") for row in rows)  # a HelloRetryRequest's 2nd hello
+    assert len(by_stream) == 2 * 7  # 6 handshakes + 1 large, twice
+    # the mutual-TLS connections went to their own address, as planned for this seed
+    plan = make_capture.plan_jobs(random.Random(3), 6, 1, 200000, 0.5, 0.5, 30000)
+    mtls = sum(1 + j.resume for j in plan if j.mtls)
+    assert 0 < mtls < 7
+    assert list(by_stream.values()).count(make_capture.MTLS_ADDR) == 2 * mtls
 
     timed = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), str(out), "--tools", "tshark", "--repeat", "1",
-         "--json"], capture_output=True, text=True, check=False)
-    assert timed.returncode == 0, timed.stderr
-    tshark = json.loads(timed.stdout)["tools"][0]
-    assert tshark["ok"] and tshark["seconds"] > 0 and tshark["peak_rss_mib"] > 1
-    assert tshark["output_lines"] >= 2 * 7  # at least one row per ClientHello
+        [sys.executable, str(BENCH / "run.py"), str(out), "--repeat", "1", "--json"],
+        capture_output=True, text=True, check=False, timeout=120)
+    assert timed.returncode == 0, timed.stdout + timed.stderr
+    report = json.loads(timed.stdout)
+    tools = {t["tool"]: t for t in report["tools"]}
+    expected = {"tlslens", "fingerprint", "tshark"} | (
+        {"ssldump"} if shutil.which("ssldump") else set())
+    assert set(tools) == expected
+    assert all(t["ok"] and t["seconds"] > 0 and t["cpu_seconds"] > 0 and t["peak_rss_mib"] > 1
+               for t in tools.values())
+    assert tools["tshark"]["output_lines"] >= 2 * 7  # at least one row per ClientHello
+    assert tools["tlslens"]["output_lines"] == 2 * 7  # NDJSON: one line per connection
+    assert report["ratios"]["tlslens/tshark"]["seconds"] > 0
+    if "ssldump" in tools:
+        assert tools["ssldump"]["output_lines"] > 2 * 7  # a line per record at least
+        assert report["ratios"]["fingerprint/ssldump"]["cpu_seconds"] > 0

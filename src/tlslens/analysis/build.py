@@ -158,6 +158,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnec
     conn = TlsConnection(
         id=conn_id, client=ends[client_side], server=ends[1 - client_side],
         direction_inferred=inferred, start_ns=flow.first_ts, end_ns=flow.last_ts,
+        first_frame=flow.first_frame,
         state=state, version=version, cipher_suite=cipher,
         server_name=first_ch.server_name if first_ch else None,
         alpn=final_sh.alpn if final_sh else None,

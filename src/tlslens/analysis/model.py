@@ -150,6 +150,8 @@ class TlsConnection:
     anomalies: tuple[Anomaly, ...] = ()
     esim: dict[str, Any] | None = None
     decryption: dict[str, Any] | None = None
+    #: The frame of the connection's first packet (its place in first-packet order).
+    first_frame: int = 0
     # Verification (analysis/verify.py via analysis/assess.py); None: not decided.
     chain: tuple[ChainLink, ...] = ()
     hostname_match: bool | None = None  # SNI vs the leaf's subjectAltName (RFC 6125)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tlslens.commands import EXIT_OK, UsageError, add_lang_option, open_output
@@ -21,14 +22,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     help="colour in the text report (default: auto)")
     an.add_argument("-q", "--quiet", action="store_true",
                     help="no progress display on stderr")
+    an.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                    help="worker processes for one capture file (default 1; 0: one per "
+                    "core); the report is the same, byte for byte")
     from tlslens.crypto.cli import add_arguments as add_key_arguments
 
     add_key_arguments(an)
     an.set_defaults(func=run)
 
 
-def _stream(source: str, options=None):  # type: ignore[no-untyped-def]
-    """(connections iterator, finish) for ``source``; finish() gives the header result.
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
+    return n or (os.cpu_count() or 1)
+
+
+def _stream(source: str, options, jobs: int, render, id_token):  # type: ignore[no-untyped-def]
+    """(rendered connections iterator, finish) for ``source``; finish() gives the header.
 
     The first connection is pulled here so that unusable input fails before any output
     is written, as a one-line UsageError."""
@@ -36,10 +50,11 @@ def _stream(source: str, options=None):  # type: ignore[no-untyped-def]
 
     from tlslens.analysis.model import AnalysisResult
     from tlslens.capture.reader import CaptureFormatError
-    from tlslens.pipeline import RunState, iter_connections, stats_of
+    from tlslens.parallel import iter_rendered
+    from tlslens.pipeline import RunState, stats_of
 
     run_state = RunState()
-    it = iter_connections(source, run_state, options)
+    it = iter_rendered(source, jobs, run_state, options, render, id_token)
     try:
         first = list(itertools.islice(it, 1))
     except CaptureFormatError as exc:
@@ -60,32 +75,55 @@ def _stream(source: str, options=None):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
+    from tlslens.crypto.cli import apply as apply_key_options
     from tlslens.report.i18n import default_lang
     from tlslens.report.progress import progress_for
     from tlslens.report.stream import write_json, write_spooled
 
     progress = progress_for(args.capture, args.output, quiet=args.quiet)
-    from tlslens.crypto.cli import apply as apply_key_options
-
     options = progress.options()
     apply_key_options(args, options)
-    connections, finish = _stream(args.capture, options)
     lang = args.lang or default_lang()
+    jobs = args.jobs
+    if options.export_plaintext and jobs > 1:
+        raise UsageError("--export-plaintext needs --jobs 1 (files are named by connection)")
+    if args.format == "html":
+        jobs = 1  # the page is drawn from the connection objects, not from texts
     out = open_output(args.output)
     try:
-        if args.format == "ndjson":
-            _write_ndjson(connections, out, lang)
+        if args.format in ("json", "ndjson"):
+            from tlslens.report.json_report import connection_to_dict, encode
+
+            indent = args.format == "json"
+            sep = ": " if indent else ":"
+
+            def render_json(conn):  # type: ignore[no-untyped-def]
+                return encode(connection_to_dict(conn, lang), indent=indent)
+
+            texts, finish = _stream(args.capture, options, jobs, render_json,
+                                    lambda n: f'"id"{sep}{n}')
+            if indent:
+                write_json(texts, finish, out)
+            else:
+                for text in texts:  # one line per connection, as soon as it is known
+                    out.write(text + "\n")
+                    out.flush()
         elif args.format == "html":
             from tlslens.report.html import write_html
 
-            conns = tuple(connections)
-            write_html(_with(finish(), conns), out, lang=lang)
-        elif args.format == "json":
-            from tlslens.report.json_report import connection_to_dict
+            conns: list = []  # type: ignore[type-arg]  # the page needs the objects
 
-            write_json(connections, finish, out,
-                       lambda conn: connection_to_dict(conn, lang))
+            def keep(conn):  # type: ignore[no-untyped-def]
+                conns.append(conn)
+                return ""
+
+            texts, finish = _stream(args.capture, options, 1, keep, str)
+            for _ in texts:
+                pass
+            write_html(_with(finish(), tuple(conns)), out, lang=lang)
         else:
+            import io
+
             from tlslens.report.text import TextReport, make_console
 
             color = {"always": True, "never": False, "auto": None}[args.color]
@@ -95,31 +133,26 @@ def run(args: argparse.Namespace) -> int:
                 color = out.isatty()
             report = TextReport(lang)
 
-            def render(conn, spool):  # type: ignore[no-untyped-def]
-                console = make_console(spool, color)
+            def render_text(conn):  # type: ignore[no-untyped-def]
+                buf = io.StringIO()
+                console = make_console(buf, color)
                 for line in report.connection_lines(conn):
                     console.print(line)
+                return buf.getvalue()
 
             def header(result, dest):  # type: ignore[no-untyped-def]
                 console = make_console(dest, color)
                 for line in report.header_lines(result):
                     console.print(line)
 
-            write_spooled(connections, finish, out, render, header)
+            texts, finish = _stream(args.capture, options, jobs, render_text,
+                                    lambda n: f"#{n}")
+            write_spooled(texts, finish, out, header)
     finally:
         progress.close()
         if out is not sys.stdout:
             out.close()
     return EXIT_OK
-
-
-def _write_ndjson(connections, out, lang="en") -> None:  # type: ignore[no-untyped-def]
-    """One connection object per line (the JSON report's schema), flushed as it comes."""
-    from tlslens.report.json_report import connection_to_dict, encode
-
-    for conn in connections:
-        out.write(encode(connection_to_dict(conn, lang), indent=False) + "\n")
-        out.flush()
 
 
 def _with(result, connections):  # type: ignore[no-untyped-def]

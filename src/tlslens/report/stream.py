@@ -13,9 +13,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from typing import IO, Any
+from typing import IO
 
-from tlslens.analysis.model import AnalysisResult, TlsConnection
+from tlslens.analysis.model import AnalysisResult
 from tlslens.report.json_report import encode
 
 #: Spooled text kept in memory before it goes to a temporary file on disk.
@@ -26,16 +26,16 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def write_json(connections: Iterable[TlsConnection], finish: Callable[[], AnalysisResult],
-               out: IO[str], to_dict: Callable[[TlsConnection], dict[str, Any]]) -> None:
+def write_json(texts: Iterable[str], finish: Callable[[], AnalysisResult],
+               out: IO[str]) -> None:
     """The JSON report, streaming: equals ``json_report.dumps(result_to_dict(...))``.
 
-    ``finish()`` is called once the connections are exhausted and returns the result
-    header (capture, stats, anomalies) with no connections in it."""
+    ``texts`` are the connections already encoded (``json_report.encode``), in order;
+    ``finish()`` is called once they are exhausted and returns the result header
+    (capture, stats, anomalies) with no connections in it."""
     count = 0
     with tempfile.SpooledTemporaryFile(SPOOL_MEMORY, mode="w+", encoding="utf-8") as spool:
-        for conn in connections:
-            text = encode(to_dict(conn))
+        for text in texts:
             spool.write(("," if count else "") + "\n" + _indent(text, "    "))
             count += 1
         head = finish()
@@ -56,14 +56,13 @@ def write_json(connections: Iterable[TlsConnection], finish: Callable[[], Analys
         out.write(after + "\n")
 
 
-def write_spooled(connections: Iterable[TlsConnection], finish: Callable[[], AnalysisResult],
-                  out: IO[str], render: Callable[[TlsConnection, IO[str]], None],
-                  header: Callable[[AnalysisResult, IO[str]], None]) -> None:
-    """Any per-connection text format: header (known at the end) first, then each
-    connection as rendered when it was known."""
+def write_spooled(texts: Iterable[str], finish: Callable[[], AnalysisResult],
+                  out: IO[str], header: Callable[[AnalysisResult, IO[str]], None]) -> None:
+    """Any per-connection text format: the header (known only at the end) first, then
+    each connection's text as it was rendered when the connection was known."""
     with tempfile.SpooledTemporaryFile(SPOOL_MEMORY, mode="w+", encoding="utf-8") as spool:
-        for conn in connections:
-            render(conn, spool)
+        for text in texts:
+            spool.write(text)
         head = finish()
         header(head, out)
         spool.seek(0)

@@ -606,6 +606,12 @@ class CertSummary:
     issuer_name: x509.Name | None = field(default=None, compare=False, repr=False)
     cert: x509.Certificate | None = field(default=None, compare=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        """Pickle as the DER alone: ``cryptography`` objects do not pickle, and the
+        summary is a pure function of the DER (re-parsed, and cached, on load). This is
+        what lets connections cross process boundaries (parallel analysis, batch)."""
+        return (summarize_certificate, (self.der,))
+
     def extension(self, name_or_oid: str) -> CertExtension | None:
         """The first extension with that RFC name or dotted OID, else None."""
         for ext in self.extensions:
