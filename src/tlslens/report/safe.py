@@ -24,7 +24,8 @@ def json_safe(text: str) -> str:
 
     They can only occur inside JSON strings (the syntax is ASCII), so the document
     decodes to exactly the same values; it is only safe to ``cat`` as well."""
-    if _JSON_UNSAFE.search(text) is None:
+    # Fast path: in ASCII text only DEL can be unsafe (JSON already escapes C0).
+    if (text.isascii() and "\x7f" not in text) or _JSON_UNSAFE.search(text) is None:
         return text
     return _JSON_UNSAFE.sub(lambda mt: f"\\u{ord(mt.group()):04x}", text)
 
