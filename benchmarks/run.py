@@ -4,7 +4,9 @@
     run.py CAPTURE [--repeat R] [--json] [--tools tlslens,fingerprint,tshark,ssldump]
     run.py --scale-check CAPTURE_SMALL CAPTURE_BIG [--repeat R] [--json]
 
-Tools (``--tools``; default: all four, ssldump skipped when it is not installed):
+Tools (``--tools``; default: all four, ssldump skipped when it is not installed;
+``--analyze-jobs N`` adds ``tlslens-jN``, the full analysis with ``--jobs N``, also
+compared with tshark):
 ``tlslens`` is the full analysis (``tlslens analyze --format ndjson``), ``fingerprint``
 is ``tlslens fingerprint`` (hello fields and fingerprints only), ``tshark`` pulls the
 handshake fields with ``-T fields``, ``ssldump`` prints every record and the hello
@@ -54,10 +56,11 @@ def tshark_cmd(capture: Path) -> list[str]:
     return cmd
 
 
-def tlslens_cmd(capture: Path, base: str) -> list[str]:
-    """The full analysis, streamed as NDJSON (one connection per line)."""
+def tlslens_cmd(capture: Path, base: str, jobs: int = 1) -> list[str]:
+    """The full analysis, streamed as NDJSON (one connection per line); ``jobs`` > 1 runs
+    it over that many worker processes (``analyze --jobs``)."""
     return [*shlex.split(base), "analyze", str(capture), "--format", "ndjson", "-q",
-            "-o", os.devnull]
+            *(["--jobs", str(jobs)] if jobs != 1 else []), "-o", os.devnull]
 
 
 def fingerprint_cmd(capture: Path, base: str) -> list[str]:
@@ -202,7 +205,8 @@ def ratios(results: list[Result]) -> dict[str, dict[str, float | None]]:
     """``"a/b"`` -> wall, CPU and RSS ratios for each pair in PAIRS that both ran."""
     by_tool = {r.tool: r for r in results}
     out: dict[str, dict[str, float | None]] = {}
-    for a_name, b_name in PAIRS:
+    jobs = [(r.tool, "tshark") for r in results if r.tool.startswith("tlslens-j")]
+    for a_name, b_name in (*PAIRS, *jobs):
         if a_name in by_tool and b_name in by_tool:
             a, b = by_tool[a_name], by_tool[b_name]
             out[f"{a_name}/{b_name}"] = {
@@ -230,6 +234,9 @@ def compare(args: argparse.Namespace) -> int:
     packets, size = count_packets(capture), capture.stat().st_size
     every = commands_for(capture, args.tlslens)
     commands = {t: every[t] for t in args.tool_list}
+    if args.analyze_jobs is not None:
+        commands[f"tlslens-j{args.analyze_jobs}"] = tlslens_cmd(capture, args.tlslens,
+                                                               args.analyze_jobs)
     load_before = _load()
     results = measure_all(commands, args.repeat, packets, size)
     load_after = _load()
@@ -289,6 +296,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"comma-separated subset of {','.join(TOOLS)}; 'all' skips missing "
                    "ssldump/tshark")
     p.add_argument("--tlslens", default="tlslens", help="command that runs the tlslens CLI")
+    p.add_argument("--analyze-jobs", type=int, default=None, metavar="N",
+                   help="also time the full analysis with --jobs N (0: one per core)")
     p.add_argument("--scale-check", nargs=2, type=Path, metavar=("SMALL", "BIG"),
                    help="compare tlslens peak RSS on a capture and a larger one")
     args = p.parse_args(argv)

@@ -153,9 +153,20 @@ def test_summarize_keeps_the_fastest_runs_cpu_and_the_highest_rss() -> None:
     other = run.summarize("tshark", ["y"], [run.Run(4.0, 2.0, 6144, 0, 1, "")], 100, 1)
     failed = run.summarize("ssldump", ["z"], [run.Run(0.1, 0.1, 1, 1, 0, "boom\nbad")], 100, 1)
     assert not failed.ok and failed.error == "exit 1: bad"
-    pairs = run.ratios([result, other, failed, dataclasses.replace(result, tool="fingerprint")])
+    pairs = run.ratios([result, other, failed, dataclasses.replace(result, tool="fingerprint"),
+                        dataclasses.replace(result, tool="tlslens-j2", seconds=0.5)])
+    assert pairs["tlslens-j2/tshark"]["seconds"] == 0.125
     assert pairs["tlslens/tshark"] == {"seconds": 0.25, "cpu_seconds": 0.45, "peak_rss": 0.5}
     assert pairs["fingerprint/ssldump"]["seconds"] is None  # ssldump failed: no ratio
+
+
+def test_analyze_jobs_adds_the_parallel_analysis_only_when_asked(tiny_pcap: Path) -> None:
+    assert "--jobs" not in run.tlslens_cmd(tiny_pcap, "tlslens")
+    assert run.tlslens_cmd(tiny_pcap, "python -m tlslens", 2)[:5] == [
+        "python", "-m", "tlslens", "analyze", str(tiny_pcap)]
+    assert run.tlslens_cmd(tiny_pcap, "tlslens", 2)[-4:] == ["--jobs", "2", "-o", os.devnull]
+    assert run.parse_args([str(tiny_pcap)]).analyze_jobs is None
+    assert run.parse_args([str(tiny_pcap), "--analyze-jobs", "0"]).analyze_jobs == 0
 
 
 def test_tools_all_skips_external_tools_that_are_not_installed(
@@ -226,18 +237,19 @@ def test_make_capture_records_handshakes_tshark_reads(tmp_path: Path) -> None:
     assert list(by_stream.values()).count(make_capture.MTLS_ADDR) == 2 * mtls
 
     timed = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), str(out), "--repeat", "1", "--json"],
+        [sys.executable, str(BENCH / "run.py"), str(out), "--repeat", "1", "--json",
+         "--analyze-jobs", "2"],
         capture_output=True, text=True, check=False, timeout=120)
     assert timed.returncode == 0, timed.stdout + timed.stderr
     report = json.loads(timed.stdout)
     tools = {t["tool"]: t for t in report["tools"]}
-    expected = {"tlslens", "fingerprint", "tshark"} | (
+    expected = {"tlslens", "fingerprint", "tshark", "tlslens-j2"} | (
         {"ssldump"} if shutil.which("ssldump") else set())
     assert set(tools) == expected
     assert all(t["ok"] and t["seconds"] > 0 and t["cpu_seconds"] > 0 and t["peak_rss_mib"] > 1
                for t in tools.values())
     assert tools["tshark"]["output_lines"] >= 2 * 7  # at least one row per ClientHello
-    assert tools["tlslens"]["output_lines"] == 2 * 7  # NDJSON: one line per connection
+    assert "--format ndjson" in tools["tlslens"]["command"]  # the full analysis, streamed
     assert report["ratios"]["tlslens/tshark"]["seconds"] > 0
     if "ssldump" in tools:
         assert tools["ssldump"]["output_lines"] > 2 * 7  # a line per record at least
