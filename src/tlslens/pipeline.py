@@ -51,6 +51,10 @@ class Options:
     #: (k, n): analyse only the connections whose 4-tuple falls in shard k of n (the
     #: parallel runner gives each worker process one shard of the same capture).
     shard: tuple[int, int] | None = None
+    #: Fingerprints only (``tlslens fingerprint``): hellos are parsed without decoding
+    #: extension fields, everything after the server's hello is skipped, and connections
+    #: are built without certificates, verification, findings or eSIM profile.
+    hellos_only: bool = False
 
 
 @dataclass(slots=True)
@@ -72,10 +76,11 @@ class _Ordered:
     that started before it has ended (and been found to be TLS or not)."""
 
     def __init__(self, emit: Callable[[TlsConnection], None],
-                 after_build: Callable[[TlsConnection, TlsSession], None] | None = None
-                 ) -> None:
+                 after_build: Callable[[TlsConnection, TlsSession], None] | None = None,
+                 hellos_only: bool = False) -> None:
         self.emit = emit
         self.after_build = after_build
+        self.hellos_only = hellos_only
         self.waiting: dict[int, tuple[Flow, TlsSession] | None] = {}
         self.next_flow = 0
         self.next_id = 0
@@ -91,7 +96,7 @@ class _Ordered:
     def emit_one(self, flow: Flow, session: TlsSession) -> None:
         conn_id = self.next_id
         try:
-            conn = build_connection(conn_id, flow, session)
+            conn = build_connection(conn_id, flow, session, self.hellos_only)
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the other connections
             run_bug = Anomaly("internal.error", f"connection {flow.endpoints}: "
                               f"{type(exc).__name__}: {exc}; "
@@ -143,13 +148,14 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     from tlslens.crypto.setup import key_store_for, plaintext_exporter
 
     keys, decryptor_factory = key_store_for(options)
-    ordered = _Ordered(ready.append, plaintext_exporter(options, run.anomalies))
+    ordered = _Ordered(ready.append, plaintext_exporter(options, run.anomalies),
+                       options.hellos_only)
     sessions: dict[int, TlsSession] = {}
 
     def factory(flow: Flow) -> TlsSession:
         decryptor = decryptor_factory() if decryptor_factory else None
         session = TlsSession(skip_after_handshake=options.skip_after_handshake,
-                             decryptor=decryptor)
+                             decryptor=decryptor, hellos_only=options.hellos_only)
         sessions[flow.index] = session
         if options.on_handshake is not None:
             session.on_complete = lambda: _snapshot(flow, session, options, run)

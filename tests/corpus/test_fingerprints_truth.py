@@ -283,3 +283,20 @@ def test_ja4_matches_peers(capsys: pytest.CaptureFixture[str]) -> None:
     assert not problems, "\n".join(problems)
     stale = {repr(k) for k in JA4_EXCEPTIONS} - listed_seen
     assert not stale, f"listed exceptions no peer claims any more: {stale}"
+
+
+def test_hellos_only_path_gives_the_full_paths_fingerprints() -> None:
+    """`tlslens fingerprint` skips all but the hellos: its fingerprints must not change."""
+    import tlslens
+    from tlslens.pipeline import Options
+
+    pcaps = sorted((CORPUS / "pcaps").glob("*.pcap*")) if CORPUS.is_dir() else []
+    pcaps = [p for p in pcaps if not p.name.endswith(".keylog")]
+    if not pcaps:
+        pytest.skip("corpus absent")
+    for path in pcaps:
+        full = [(c.fingerprints, c.hello_fingerprints, c.server_hello_fingerprints)
+                for c in tlslens.iter_connections(str(path))]
+        light = [(c.fingerprints, c.hello_fingerprints, c.server_hello_fingerprints)
+                 for c in tlslens.iter_connections(str(path), options=Options(hellos_only=True))]
+        assert light == full, path.name

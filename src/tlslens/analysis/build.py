@@ -89,7 +89,11 @@ def _resumed(session: TlsSession, version: int | None) -> bool:
     return False
 
 
-def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnection:
+def build_connection(conn_id: int, flow: Flow, session: TlsSession,
+                     hellos_only: bool = False) -> TlsConnection:
+    """The connection's immutable analysis. ``hellos_only`` (``tlslens fingerprint``)
+    stops after the hellos and fingerprints: no certificates, verification, findings or
+    eSIM profile (the verdict then says it was not judged)."""
     st = session.state
     client_side, inferred = _client_side(flow, session)
     session.client_side = client_side
@@ -119,13 +123,13 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnec
     server_certs: tuple[Any, ...] = ()
     entry_exts: tuple[tuple[m.Extension, ...], ...] = ()
     client_certs: tuple[Any, ...] | None = None
-    for side, msg in st.certificates:
+    for side, msg in () if hellos_only else st.certificates:
         if direction(side) == "server" and not server_certs:
             server_certs = _certs(msg, anomalies, None)
             entry_exts = tuple(e.extensions for e in msg.entries)
         elif direction(side) == "client" and client_certs is None:
             client_certs = _certs(msg, anomalies, None)
-    if final_sh is not None and final_sh.sslv2_certificate and not server_certs:
+    if final_sh is not None and final_sh.sslv2_certificate and not hellos_only:
         server_certs = _certs(m.CertificateMsg(None, (m.CertificateEntry(
             final_sh.sslv2_certificate),)), anomalies, None)
 
@@ -177,6 +181,8 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession) -> TlsConnec
         alerts=alerts, fingerprints=fps, hello_fingerprints=hello_fps,
         server_hello_fingerprints=sh_fps, verdict=Verdict("acceptable"),
         anomalies=tuple(anomalies), decryption=decryption)
+    if hellos_only:
+        return conn
     esim, esim_findings = esim_for(conn)  # the eSIM profile (analysis/esim.py)
     if esim is not None:
         conn = replace(conn, esim=esim, findings=conn.findings + esim_findings)

@@ -38,3 +38,16 @@ def add_lang_option(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--lang", choices=sorted(CATALOGUES), default=None,
                         help="report language (default: from the locale)")
+
+
+def jobs_type(value: str) -> int:
+    """``--jobs N``: a count of worker processes; 0 means one per core."""
+    import os
+
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
+    return n or (os.cpu_count() or 1)

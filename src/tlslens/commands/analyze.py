@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from tlslens.commands import EXIT_OK, UsageError, add_lang_option, open_output
+from tlslens.commands import EXIT_OK, UsageError, add_lang_option, jobs_type, open_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,23 +21,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     help="colour in the text report (default: auto)")
     an.add_argument("-q", "--quiet", action="store_true",
                     help="no progress display on stderr")
-    an.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+    an.add_argument("-j", "--jobs", type=jobs_type, default=1, metavar="N",
                     help="worker processes for one capture file (default 1; 0: one per "
                     "core); the report is the same, byte for byte")
     from tlslens.crypto.cli import add_arguments as add_key_arguments
 
     add_key_arguments(an)
     an.set_defaults(func=run)
-
-
-def _jobs(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
-    return n or (os.cpu_count() or 1)
 
 
 def _stream(source: str, options, jobs: int, render, id_token):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from tlslens.commands import EXIT_OK, UsageError, open_output
+from tlslens.commands import EXIT_OK, UsageError, jobs_type, open_output
 
 COLUMNS = ("id", "client", "server", "sni", "ja3", "ja3n", "ja4", "ja3s")
 
@@ -27,27 +27,43 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fp.add_argument("--format", choices=("text", "json", "csv"), default="text",
                     help="output format (default: text)")
     fp.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    fp.add_argument("-j", "--jobs", type=jobs_type, default=1, metavar="N",
+                    help="worker processes for one capture file (default 1; 0: one per core)")
     fp.set_defaults(func=run)
 
 
-def rows(source: str) -> Iterator[dict[str, Any]]:
-    """One flat row per TLS connection (the same fields in every format)."""
-    from tlslens.analysis.model import TlsConnection
-    from tlslens.capture.reader import CaptureFormatError
-    from tlslens.pipeline import iter_connections
+def _row(conn: Any) -> dict[str, Any]:
+    fp = conn.fingerprints
+    return {"id": conn.id, "client": str(conn.client), "server": str(conn.server),
+            "sni": conn.server_name, "ja3": fp.ja3, "ja3n": fp.ja3n, "ja4": fp.ja4,
+            "ja3s": fp.ja3s}
 
-    it = iter_connections(source)
+
+def rows(source: str, jobs: int = 1) -> Iterator[dict[str, Any]]:
+    """One flat row per TLS connection (the same fields in every format), streaming.
+
+    Hellos only (``Options(hellos_only=True)``): the rest of each handshake is skipped.
+    With ``jobs`` > 1 a capture file is split over processes (tlslens.parallel); rows
+    cross as compact JSON and come back in the same order with the same ids."""
+    import orjson
+
+    from tlslens.capture.reader import CaptureFormatError
+    from tlslens.parallel import iter_rendered
+    from tlslens.pipeline import Options, RunState
+
+    def render(conn: Any) -> str:
+        return orjson.dumps(_row(conn)).decode()
+
+    it = iter_rendered(source, jobs, RunState(), Options(hellos_only=True), render,
+                       lambda n: f'"id":{n}')
     while True:
         try:
-            conn: TlsConnection = next(it)
+            text = next(it)
         except StopIteration:
             return
         except CaptureFormatError as exc:
             raise UsageError(str(exc)) from exc
-        fp = conn.fingerprints
-        yield {"id": conn.id, "client": str(conn.client), "server": str(conn.server),
-               "sni": conn.server_name, "ja3": fp.ja3, "ja3n": fp.ja3n, "ja4": fp.ja4,
-               "ja3s": fp.ja3s}
+        yield orjson.loads(text)
 
 
 def _text_cell(value: Any) -> str:
@@ -59,7 +75,7 @@ def _text_cell(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     import itertools
 
-    it = rows(args.capture)
+    it = rows(args.capture, args.jobs)
     first = list(itertools.islice(it, 1))  # unusable input fails before any output
     all_rows = itertools.chain(first, it)
     out = open_output(args.output)

@@ -676,12 +676,14 @@ def decode_extension(code: int, data: bytes, context: str) -> Extension:
     return _decode(code, bytes(data), context)[0]
 
 
-def parse_extensions(data: bytes, context: str
+def parse_extensions(data: bytes, context: str, decode: bool = True
                      ) -> tuple[tuple[Extension, ...], list[tuple[str, str]]]:
     """Split and decode an extensions block (the bytes after its 2-byte total length).
 
     Returns the extensions in wire order and ``(anomaly_id, detail)`` problems. A cut
-    block keeps the extensions before the cut and reports ``tls.hs.truncated``."""
+    block keeps the extensions before the cut and reports ``tls.hs.truncated``. With
+    ``decode=False`` the extensions are only split (``data`` None): the fingerprint-only
+    path needs the codes and raw bytes, not the report's decoded fields."""
     buf = bytes(data)
     end = len(buf)
     pos = 0
@@ -701,7 +703,10 @@ def parse_extensions(data: bytes, context: str
                       f"{pos + 4}, only {end - pos - 4} left")
             problems.append(("tls.hs.truncated", detail))
             break
-        ext, problem = _decode(code, buf[pos + 4:pos + 4 + length], context)
+        if decode:
+            ext, problem = _decode(code, buf[pos + 4:pos + 4 + length], context)
+        else:
+            ext, problem = Extension(code, buf[pos + 4:pos + 4 + length]), None
         out.append(ext)
         if problem is not None:
             problems.append((problem, ext.error or ""))

@@ -33,6 +33,8 @@ class ParseContext:
     export: bool = False
     record_version: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
+    #: Decode extension fields for the report (False on the fingerprint-only path).
+    decode_extensions: bool = True
 
 
 def _extensions(r: Reader, context: str, ctx: ParseContext) -> tuple[m.Extension, ...]:
@@ -53,7 +55,7 @@ def _extensions(r: Reader, context: str, ctx: ParseContext) -> tuple[m.Extension
                              f"extensions length {n} exceeds the {r.remaining} bytes left"))
         n = r.remaining
     data = r.bytes(n, "extensions")
-    exts, problems = parse_extensions(data, context)
+    exts, problems = parse_extensions(data, context, ctx.decode_extensions)
     ctx.problems.extend(problems)
     return exts
 

@@ -121,13 +121,15 @@ class TlsSession:
 
     def __init__(self, client_side: int | None = None, midstream: bool = False,
                  skip_after_handshake: bool = True,
-                 decryptor: RecordDecryptor | None = None) -> None:
+                 decryptor: RecordDecryptor | None = None, hellos_only: bool = False) -> None:
         self.client_side = client_side  # 0/1 when known (from the SYN), else None
         self.roles_from = "syn" if client_side is not None else None
         self.streams = (RecordStream(0, midstream), RecordStream(1, midstream))
         self.hsbuf = [bytearray(), bytearray()]
         self.encrypted = [False, False]
-        self.ctx = ParseContext()
+        self.ctx = ParseContext(decode_extensions=not hellos_only)
+        #: Fingerprints only: once the server's (final) hello is in, skip everything else.
+        self.hellos_only = hellos_only
         self.version: int | None = None
         self.state = SessionState()
         self.complete = False
@@ -443,6 +445,9 @@ class TlsSession:
             self.null_mac = 0 if ctx.tls13 else null_mac
         if ctx.tls13:
             self.encrypted = [True, True]
+        if self.hellos_only and self.decryptor is None:
+            for s in self.streams:
+                s.skipping = True
 
     def _on_certificate(self, side: int, cert: m.CertificateMsg, frame: int, rv: int) -> None:
         self.state.certificates.append((side, cert))

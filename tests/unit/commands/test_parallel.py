@@ -42,3 +42,15 @@ def test_jobs_on_stdin_or_bad_input_fall_back_or_fail_cleanly(tmp_path: Path) ->
     bad = tmp_path / "bad.pcap"
     bad.write_bytes(b"not a capture at all")
     assert main(["analyze", str(bad), "--jobs", "2", "-q"]) == 2
+
+
+@pytest.mark.skipif(not parallel_possible(str(CAPTURES[0]), 2), reason="no fork here")
+@pytest.mark.parametrize("capture", [c for c in CAPTURES if c.exists()],
+                         ids=lambda p: p.name)
+def test_fingerprint_jobs_give_the_same_rows(capture: Path) -> None:
+    buf1, buf2 = io.StringIO(), io.StringIO()
+    with redirect_stdout(buf1):
+        assert main(["fingerprint", str(capture), "--format", "csv"]) == 0
+    with redirect_stdout(buf2):
+        assert main(["fingerprint", str(capture), "--format", "csv", "--jobs", "2"]) == 0
+    assert buf1.getvalue() == buf2.getvalue()
