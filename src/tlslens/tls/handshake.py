@@ -234,8 +234,9 @@ def parse_certificate_request(r: Reader, ctx: ParseContext) -> m.CertificateRequ
         ctx.problems.extend(problems)
         _trailing(r, ctx, "CertificateRequest")
         from tlslens.tls.views import certificate_request_views
-        algs, cas = certificate_request_views(exts)
-        return m.CertificateRequest((), algs, cas, context, exts)
+
+        algs13, cas13 = certificate_request_views(exts)
+        return m.CertificateRequest((), algs13, cas13, context, exts)
     types = tuple(r.u8_list(1, "certificate_types"))
     algs: tuple[int, ...] = ()
     if ctx.version is not None and ctx.version >= 0x0303:

@@ -7,6 +7,7 @@ which the caller turns into a named anomaly at the next message boundary.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -89,15 +90,16 @@ class Reader:
         p = self._need(size, what)
         return int.from_bytes(self._buf[p:p + size], "big")
 
-    def bytes(self, n: int, what: str = "bytes") -> bytes:
+    def bytes(self, n: int, what: str = "bytes") -> builtins.bytes:
+        # (annotated as builtins.bytes: inside the class ``bytes`` names this method)
         p = self._need(n, what)
         return self._buf[p:p + n]
 
-    def rest(self) -> bytes:
+    def rest(self) -> builtins.bytes:
         p, self.pos = self.pos, self.end
         return self._buf[p:self.end]
 
-    def opaque(self, lenlen: int, what: str = "opaque") -> bytes:
+    def opaque(self, lenlen: int, what: str = "opaque") -> builtins.bytes:
         """``opaque x<0..2^(8*lenlen)-1>``: a length prefix then that many bytes."""
         n = self.uint(lenlen, what + " length")
         return self.bytes(n, what)
