@@ -175,6 +175,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     table = FlowTable(factory, on_end)
     progress, items = options.on_progress, 0
     shard = options.shard
+    decode, add = decoder.decode, table.add  # the per-packet loop: no attribute lookups
     for item in reader:
         if progress is not None:
             items += 1
@@ -184,9 +185,9 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             run.secrets.append(item)
             keys.add_secrets_block(item.secrets_type, item.data, item.index)
             continue
-        seg = decoder.decode(item)
+        seg = decode(item)
         if seg is not None and (shard is None or shard_of(seg, shard[1]) == shard[0]):
-            table.add(seg)
+            add(seg)
         if ready:
             yield from ready
             ready.clear()

@@ -20,6 +20,8 @@ MAX_BUFFERED = 4 * 1024 * 1024
 MAX_PENDING_SEGMENTS = 10_000
 #: Delivered bytes kept to compare retransmissions with (only while it matters).
 RETAIN = 16 * 1024
+#: Retained bytes may grow this far past RETAIN before they are trimmed back.
+RETAIN_SLACK = 8 * 1024
 #: A first data segment this far from the SYN's sequence number means the SYN lied
 #: (several SYN/ACKs with different ISNs): restart the stream there.
 RESYNC_DISTANCE = 1 << 24
@@ -32,8 +34,8 @@ AnomalySink = Callable[[str, str, int], None]  # id, detail, frame
 class DirectionReassembler:
     """Bytes of one direction of one TCP connection."""
 
-    __slots__ = ("compare", "delivered", "fin", "isn", "next", "on_anomaly", "on_data",
-                 "on_gap", "order", "pending", "pending_bytes", "retained")
+    __slots__ = ("_ret", "compare", "delivered", "fin", "isn", "next", "on_anomaly",
+                 "on_data", "on_gap", "order", "pending", "pending_bytes")
 
     def __init__(self, on_data: DataSink, on_gap: GapSink, on_anomaly: AnomalySink) -> None:
         self.isn: int | None = None  # sequence number of stream offset 0
@@ -41,13 +43,35 @@ class DirectionReassembler:
         self.pending: dict[int, tuple[bytes, int, int]] = {}  # offset -> (data, frame, ts)
         self.pending_bytes = 0
         self.order: list[int] = []  # heap of the offsets in pending (each once)
-        self.retained = b""  # the last delivered bytes, ending at self.next
+        #: the last delivered bytes, ending at self.next; may hold up to RETAIN_SLACK more
+        #: than RETAIN (trimmed in bulk, so appending costs O(1) per byte): read
+        #: ``retained``
+        self._ret = bytearray()
         self.on_data = on_data
         self.on_gap = on_gap
         self.on_anomaly = on_anomaly
         self.delivered = 0
         self.compare = True  # keep bytes to compare retransmissions (off on the fast path)
         self.fin = False
+
+    @property
+    def retained(self) -> bytes:
+        """The last delivered bytes (at most RETAIN), ending at ``next``."""
+        return bytes(self._ret[-RETAIN:])
+
+    @retained.setter
+    def retained(self, value: bytes) -> None:
+        self._ret = bytearray(value[-RETAIN:])
+
+    def retain(self, data: bytes | memoryview) -> None:
+        """Keep ``data`` (just delivered) at the end of the retained bytes."""
+        if len(data) >= RETAIN:
+            self._ret = bytearray(data[-RETAIN:])
+            return
+        ret = self._ret
+        ret += data
+        if len(ret) > RETAIN + RETAIN_SLACK:
+            del ret[:len(ret) - RETAIN]
 
     def syn(self, seq: int) -> None:
         if self.isn is None or self.delivered == 0:
@@ -106,10 +130,9 @@ class DirectionReassembler:
         self.next = off + len(data)
         self.delivered += len(data)
         if self.compare:
-            ret = self.retained + data if len(data) < RETAIN else data[-RETAIN:]
-            self.retained = bytes(ret[-RETAIN:])
-        elif self.retained:
-            self.retained = b""
+            self.retain(data)
+        elif self._ret:
+            self._ret = bytearray()
         self.on_data(off, data, frame, ts_ns)
 
     def _store(self, off: int, data: bytes, frame: int, ts_ns: int) -> None:

@@ -121,6 +121,8 @@ class FlowTable:
 
     def __init__(self, factory: FlowFactory, on_end: FlowEnd) -> None:
         self.flows: dict[tuple[str, int, str, int], Flow] = {}
+        #: directed 4-tuple (src, sport, dst, dport) -> (flow, side): both directions
+        self._lookup: dict[tuple[str, int, str, int], tuple[Flow, int]] = {}
         self.factory = factory
         self.on_end = on_end
         self.count = 0
@@ -128,16 +130,18 @@ class FlowTable:
         self._swept_ns = -1  # capture time of the last sweep (or of the first segment)
 
     def add(self, seg: TcpSegment) -> None:
-        a, b = (seg.src, seg.sport), (seg.dst, seg.dport)
-        key = (seg.src, seg.sport, seg.dst, seg.dport) if a <= b else \
-            (seg.dst, seg.dport, seg.src, seg.sport)
-        flow = self.flows.get(key)
-        flags = seg.flags
-        syn_only = flags & (SYN | ACK) == SYN
-        if flow is not None and syn_only and self._is_new_connection(flow, seg):
-            self._end(flow)
-            flow = None
-        if flow is None:
+        # Hot path: one dict lookup on the directed 4-tuple gives the flow and the side
+        # (no per-packet canonical key or side comparison).
+        hit = self._lookup.get((seg[2], seg[4], seg[3], seg[5]))
+        flags = seg[8]
+        if hit is not None and not (flags & (SYN | ACK) == SYN
+                                    and self._is_new_connection(hit[0], seg)):
+            flow, side = hit
+            if flow.done:
+                return
+        else:
+            if hit is not None:
+                self._end(hit[0])
             if flags & RST and not seg.payload:
                 return  # a reset for a connection we never saw: nothing to analyse
             initiator_is_src = not (flags & SYN and flags & ACK)
@@ -145,14 +149,28 @@ class FlowTable:
                 self._swept_ns = seg.ts_ns
             flow = Flow(self.count, seg, initiator_is_src)
             self.count += 1
-            self.flows[key] = flow
+            self.flows[_key(flow)] = flow
+            (a, ap), (b, bp) = flow.endpoints
+            lookup = self._lookup
+            lookup[(b, bp, a, ap)] = (flow, 1)
+            lookup[(a, ap, b, bp)] = (flow, 0)  # second: a flow to itself is side 0
+            side = 0 if (seg.src, seg.sport) == (a, ap) else 1
             flow.consumer = self.factory(flow)
-        elif flow.done:
-            return
-        self._segment(flow, seg)
+        self._segment(flow, side, seg)
         self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY or seg.ts_ns - self._swept_ns > CLOSED_LINGER_NS:
-            self._sweep(seg.ts_ns)
+        if self._since_sweep >= SWEEP_EVERY or seg[1] - self._swept_ns > CLOSED_LINGER_NS:
+            self._sweep(seg[1])
+
+    def _forget(self, flow: Flow) -> None:
+        """Drop a flow's entries (canonical and both directed keys)."""
+        key = _key(flow)
+        if self.flows.get(key) is flow:
+            del self.flows[key]
+        (a, ap), (b, bp) = flow.endpoints
+        for k in ((a, ap, b, bp), (b, bp, a, ap)):
+            hit = self._lookup.get(k)
+            if hit is not None and hit[0] is flow:
+                del self._lookup[k]
 
     @staticmethod
     def _is_new_connection(flow: Flow, seg: TcpSegment) -> bool:
@@ -163,31 +181,46 @@ class FlowTable:
         return side == 0 and flow.syn_seen and d.isn is not None and \
             (seg.seq + 1) & 0xFFFFFFFF != d.isn
 
-    def _segment(self, flow: Flow, seg: TcpSegment) -> None:
-        side = flow.side_of(seg)
+    def _segment(self, flow: Flow, side: int, seg: TcpSegment) -> None:
+        frame, ts_ns, _src, _dst, _sp, _dp, seq, ack, flags, payload = seg
         flow.packets += 1
-        flow.last_frame = seg.frame
-        flow.last_ts = seg.ts_ns
-        flags = seg.flags
-        d = flow.dirs[side]
+        flow.last_frame = frame
+        flow.last_ts = ts_ns
+        dirs = flow.dirs
+        d = dirs[side]
         if flags & SYN:
             if flags & ACK:
                 flow.synack_seen = True
             else:
                 flow.syn_seen = True
-            d.syn(seg.seq)
-            seq = (seg.seq + 1) & 0xFFFFFFFF
+            d.syn(seq)
+            seq = (seq + 1) & 0xFFFFFFFF
             if flow.consumer is not None:
                 flow.consumer.on_roles(0)  # side 0 is the SYN's sender by construction
-        else:
-            seq = seg.seq
         if flags & ACK:
-            flow.dirs[1 - side].acked(seg.ack, seg.frame, seg.ts_ns)
-        if seg.payload:
-            d.segment(seq, seg.payload, seg.frame, seg.ts_ns)
+            other = dirs[1 - side]
+            if other.pending:  # nothing buffered: an ACK cannot reveal a hole
+                other.acked(ack, frame, ts_ns)
+        if payload:
+            isn = d.isn
+            if isn is not None and not d.pending and \
+                    (seq - isn) & 0xFFFFFFFF == d.next & 0xFFFFFFFF:
+                # The in-order segment, nothing buffered: what d.segment() would do.
+                n = len(payload)
+                d.next += n
+                d.delivered += n
+                if d.compare:
+                    d.retain(payload)
+                # (else nothing is retained: compare is only ever turned off below, and
+                # that empties the retained bytes)
+                consumer = flow.consumer
+                if consumer is not None:
+                    consumer.on_data(side, payload, frame, ts_ns)
+            else:
+                d.segment(seq, payload, frame, ts_ns)
             if d.compare and getattr(flow.consumer, "handshake_done", False):
                 # Past the handshake nobody looks at retransmitted bytes: stop keeping them.
-                for x in flow.dirs:
+                for x in dirs:
                     x.compare = False
                     x.retained = b""
         if flags & FIN:
@@ -215,16 +248,14 @@ class FlowTable:
 
     def _end(self, flow: Flow) -> None:
         self._finish(flow)
-        key = _key(flow)
-        if self.flows.get(key) is flow:
-            del self.flows[key]
+        self._forget(flow)
 
     def _sweep(self, now_ns: int) -> None:
         self._since_sweep = 0
         self._swept_ns = now_ns
         for flow in list(self.flows.values()):
             if flow.done and now_ns - flow.closed_ts > CLOSED_LINGER_NS:
-                del self.flows[_key(flow)]
+                self._forget(flow)
             elif not flow.done and now_ns - flow.last_ts > IDLE_TIMEOUT_NS:
                 self._end(flow)
 
@@ -233,6 +264,7 @@ class FlowTable:
         for flow in sorted(self.flows.values(), key=lambda f: f.index):
             self._finish(flow)
         self.flows.clear()
+        self._lookup.clear()
 
 
 def _key(flow: Flow) -> tuple[str, int, str, int]:

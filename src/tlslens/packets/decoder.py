@@ -1,7 +1,7 @@
 """CaptureItem -> TcpSegment: peel link, IP and tunnel headers down to the innermost TCP.
 
 :class:`PacketDecoder` is the packet layer's one entry point. Most packets of a big
-capture are plain Ethernet + IPv4/IPv6 + TCP; those take a fast path of two
+capture are plain Ethernet + IPv4/IPv6 + TCP; those take a fast path of one or two
 ``unpack_from`` calls and no function calls. Everything else (VLAN, PPPoE, cooked and
 loopback link types, IP options, fragments, extension headers, IP-in-IP, GRE, VXLAN)
 goes through the general loop, which produces the same segments for the common case.
@@ -30,7 +30,7 @@ _ADDR_CACHE_MAX = 1 << 16
 
 # Ethernet + IPv4 without options: ethertype, version/IHL, total length, flags/offset,
 # protocol, addresses. Ethernet + IPv6: ethertype, payload length, next header, addresses.
-_ETH_IPV4 = struct.Struct("!12xHBxH2xHxB2x4s4s")
+_ETH_IPV4_TCP = struct.Struct("!12xHBxH2xHxB2x4s4sHHIIH")
 _ETH_IPV6 = struct.Struct("!12xH4xHBx16s16s")
 _TCP = struct.Struct("!HHIIH")
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
@@ -60,12 +60,13 @@ class PacketDecoder:
         """The TCP segment inside ``item``, or None (not TCP, or malformed: see anomalies)."""
         data = item[4]
         if item[3] == 1 and len(data) >= 54:
-            et = (data[12] << 8) | data[13]
+            # One unpack reads Ethernet, an option-less IPv4 header and the TCP header;
+            # the fields are only trusted once the ethertype and IHL say so.
+            (et, vhl, total, frag, proto, src, dst, sport, dport, seq, ack,
+             offflags) = _ETH_IPV4_TCP.unpack_from(data)
             if et == 0x0800:
-                _, vhl, total, frag, proto, src, dst = _ETH_IPV4.unpack_from(data)
                 if vhl == 0x45 and proto == 6 and not frag & 0x3FFF and 40 <= total <= len(
                         data) - 14:
-                    sport, dport, seq, ack, offflags = _TCP.unpack_from(data, 34)
                     hl = (offflags >> 12) << 2
                     if 20 <= hl <= total - 20:
                         names = self._names
