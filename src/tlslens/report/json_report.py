@@ -203,6 +203,12 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
                               (f.id, f.severity, *finding_text(f, t)))) for f in c.findings],
         "esim": esim_localized(c.esim, lang), "decryption": c.decryption,
         "anomalies": [a.to_dict() for a in c.anomalies],
+        "chain": [{"index": ln.index, "validity": ln.validity,
+                   "issuer_index": ln.issuer_index, "name_chained": ln.name_chained,
+                   "key_id_chained": ln.key_id_chained,
+                   "signature_valid": ln.signature_valid, "self_signed": ln.self_signed,
+                   "out_of_order": ln.out_of_order} for ln in c.chain],
+        "hostname_match": c.hostname_match,
     }
 
 

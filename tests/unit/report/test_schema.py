@@ -216,6 +216,10 @@ def connection() -> dict[str, Any]:
         "esim": None,
         "decryption": None,
         "anomalies": [],
+        "chain": [{"index": 0, "validity": "valid", "issuer_index": None,
+                   "name_chained": None, "key_id_chained": None, "signature_valid": True,
+                   "self_signed": True, "out_of_order": False}],
+        "hostname_match": True,
     }
 
 
