@@ -222,8 +222,27 @@ def render_ja4(p: Ja4Parts) -> tuple[str, str, str, str]:
 
 # -- public entry points ------------------------------------------------------------------
 
+#: Fingerprints by the hello fields they are made of: a capture's connections mostly
+#: come from a few client stacks, whose hellos differ only in randoms, session ids and
+#: key shares, which no fingerprint reads. Bounded; cleared when full.
+_CLIENT_CACHE: dict[tuple[object, ...], Fingerprints] = {}
+_CLIENT_CACHE_MAX = 4096
+
+
 def client_fingerprints(ch: ClientHello, transport: str = "t") -> Fingerprints:
     """JA3, ja3n and JA4 (all forms) of one ClientHello; the ``ja3s*`` keys stay None."""
+    key = (transport, ch.sslv2_format, ch.legacy_version, ch.cipher_suites,
+           ch.extension_types, ch.supported_groups, ch.ec_point_formats,
+           ch.signature_algorithms, ch.supported_versions, first_alpn_bytes(ch))
+    cached = _CLIENT_CACHE.get(key)
+    if cached is None:
+        if len(_CLIENT_CACHE) >= _CLIENT_CACHE_MAX:
+            _CLIENT_CACHE.clear()
+        cached = _CLIENT_CACHE[key] = _client_fingerprints(ch, transport)
+    return cached
+
+
+def _client_fingerprints(ch: ClientHello, transport: str) -> Fingerprints:
     full = ja3_string(ch)
     ja3n_full = ja3_string(ch, sort_extensions=True)
     ja4, ja4_r, ja4_o, ja4_ro = render_ja4(ja4_parts(ch, transport))
