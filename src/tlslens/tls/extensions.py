@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tlslens.der import oid_text
 from tlslens.registry import coded, is_grease, name, version_name
 from tlslens.tls.messages import Extension
 from tlslens.tls.reader import DecodeError, Reader
@@ -87,22 +88,6 @@ def _der_tlv(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + n
 
 
-def _oid_text(content: bytes) -> str:
-    """Dotted text of an OID's DER content octets. ValueError if not an OID."""
-    if not content or content[-1] & 0x80:
-        raise ValueError("bad OID")
-    arcs: list[int] = []
-    v = 0
-    for byte in content:
-        v = (v << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(v)
-            v = 0
-    first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    return ".".join(str(a) for a in head + arcs[1:])
-
-
 _DER_STRINGS: dict[int, str] = {
     0x0C: "utf-8",  # UTF8String
     0x12: "latin-1",  # NumericString
@@ -143,7 +128,7 @@ def dn_rfc4514(der: bytes) -> str | None:
                 if otag != 0x06 or vend != aend or vtag not in _DER_STRINGS:
                     return None
                 value = der[vpos:vend].decode(_DER_STRINGS[vtag])
-                oid = ObjectIdentifier(_oid_text(der[opos:oend]))
+                oid = ObjectIdentifier(oid_text(der[opos:oend]))
                 attrs.append(x509.NameAttribute(oid, value))
                 spos = aend
             rdns.append(x509.RelativeDistinguishedName(attrs))
@@ -441,7 +426,7 @@ def _oid_filters(r: Reader) -> list[dict[str, object]]:
         if len(raw) >= 2 and raw[0] == 0x06 and raw[1] == len(raw) - 2:
             content = raw[2:]
         try:
-            oid: str | None = _oid_text(content)
+            oid: str | None = oid_text(content)
         except (ValueError, IndexError):
             oid = None
         return {"oid": oid, "oid_raw": _hex(raw),

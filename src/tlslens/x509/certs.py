@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import (
 )
 from cryptography.x509 import certificate_transparency as ct
 
+from tlslens.der import oid_text
 from tlslens.tls.reader import DecodeError, Reader
 
 try:  # ML-DSA keys exist only in recent cryptography releases.
@@ -502,18 +503,10 @@ def _rest(r: Reader) -> bytes:
 
 def _dotted(body: bytes) -> str:
     """OBJECT IDENTIFIER contents -> dotted string (X.690 8.19)."""
-    arcs: list[int] = []
-    value = 0
-    for b in body:
-        value = (value << 7) | (b & 0x7F)
-        if not b & 0x80:
-            arcs.append(value)
-            value = 0
-    if not arcs or value:
-        raise DecodeError(0, "OID encoding")
-    first = arcs[0]
-    head = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
-    return ".".join(str(a) for a in head + arcs[1:])
+    try:
+        return oid_text(body)
+    except ValueError:
+        raise DecodeError(0, "OID encoding") from None
 
 
 def _raw_extensions(der: bytes) -> list[CertExtension]:
