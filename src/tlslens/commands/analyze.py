@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tlslens.commands import EXIT_OK, UsageError, add_lang_option, jobs_type, open_output
@@ -21,13 +22,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     help="colour in the text report (default: auto)")
     an.add_argument("-q", "--quiet", action="store_true",
                     help="no progress display on stderr")
-    an.add_argument("-j", "--jobs", type=jobs_type, default=1, metavar="N",
-                    help="worker processes for one capture file (default 1; 0: one per "
-                    "core); the report is the same, byte for byte")
+    an.add_argument("-j", "--jobs", type=jobs_type, default=None, metavar="N",
+                    help="worker processes for one capture file (0: one per core; default: "
+                    "one per core for files over 64 MiB, else 1); the report is the same, "
+                    "byte for byte")
     from tlslens.crypto.cli import add_arguments as add_key_arguments
 
     add_key_arguments(an)
     an.set_defaults(func=run)
+
+
+#: Below this size forking workers costs more than it saves.
+AUTO_JOBS_MIN_BYTES = 64 * 1024 * 1024
+
+
+def auto_jobs(source: str) -> int:
+    """The default --jobs: every core for a big capture file, one process otherwise."""
+    try:
+        big = source != "-" and os.path.getsize(source) >= AUTO_JOBS_MIN_BYTES
+    except OSError:
+        return 1
+    return (os.cpu_count() or 1) if big else 1
 
 
 def _stream(source: str, options, jobs: int, render, id_token):  # type: ignore[no-untyped-def]
@@ -73,9 +88,12 @@ def run(args: argparse.Namespace) -> int:
     options = progress.options()
     apply_key_options(args, options)
     lang = args.lang or default_lang()
-    jobs = args.jobs
-    if options.export_plaintext and jobs > 1:
-        raise UsageError("--export-plaintext needs --jobs 1 (files are named by connection)")
+    jobs = args.jobs if args.jobs is not None else auto_jobs(args.capture)
+    if options.export_plaintext:
+        if args.jobs is not None and args.jobs > 1:
+            raise UsageError("--export-plaintext needs --jobs 1 (files are named by "
+                             "connection)")
+        jobs = 1
     if args.format == "html":
         jobs = 1  # the page is drawn from the connection objects, not from texts
     out = open_output(args.output)

@@ -54,3 +54,17 @@ def test_fingerprint_jobs_give_the_same_rows(capture: Path) -> None:
     with redirect_stdout(buf2):
         assert main(["fingerprint", str(capture), "--format", "csv", "--jobs", "2"]) == 0
     assert buf1.getvalue() == buf2.getvalue()
+
+
+def test_default_jobs_follow_the_file_size(tmp_path: Path) -> None:
+    from tlslens.commands.analyze import AUTO_JOBS_MIN_BYTES, auto_jobs
+
+    small = CAPTURES[0]
+    assert small.stat().st_size < AUTO_JOBS_MIN_BYTES and auto_jobs(str(small)) == 1
+    assert auto_jobs("-") == 1 and auto_jobs(str(tmp_path / "missing.pcap")) == 1
+    big = tmp_path / "big.pcap"
+    with big.open("wb") as f:  # sparse: the size is what counts
+        f.truncate(AUTO_JOBS_MIN_BYTES)
+    import os
+
+    assert auto_jobs(str(big)) == (os.cpu_count() or 1)
