@@ -54,6 +54,7 @@ def test_ladder_has_the_ten_steps_in_order(report: str) -> None:
 
 def test_client_hello(report: str) -> None:
     ch = section(report, "ClientHello")
+    assert "Record content type: handshake (22)" in ch
     assert "TLS 1.2 (0x0303)" in ch
     assert re.search(r"Random: [0-9a-f]{64}", ch)
     assert "gmt_unix_time" in ch and "random bytes" in ch  # the random is not a time

@@ -245,6 +245,8 @@ class TextReport:
             return
         ch: m.ClientHello = c.client_hellos[k].hello
         t = self.t
+        if not ch.sslv2_format:  # every hello rides in a handshake record (type 22)
+            w.field(t("f.content_type"), f"{name('content_types', 22)} (22)")
         w.field(t("f.record_version"), version_label(ch.record_version))
         w.field(t("f.version"), version_label(ch.legacy_version))
         if ch.random is not None:
@@ -311,6 +313,8 @@ class TextReport:
             return
         sh: m.ServerHello = c.server_hellos[k].hello
         t = self.t
+        if not sh.sslv2_format:  # every hello rides in a handshake record (type 22)
+            w.field(t("f.content_type"), f"{name('content_types', 22)} (22)")
         w.field(t("f.record_version"), version_label(sh.record_version))
         if sh.selected_version is not None and sh.selected_version != sh.legacy_version:
             w.field(t("f.version"), version_label(sh.selected_version),

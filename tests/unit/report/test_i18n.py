@@ -31,6 +31,7 @@ PROTOCOL_TERMS = {
     "ClientHello", "ServerHello", "HelloRetryRequest", "Certificate", "ServerKeyExchange",
     "ServerHelloDone", "ClientKeyExchange", "ChangeCipherSpec", "Finished", "Alert",
     "EncryptedExtensions", "CertificateVerify", "NewSessionTicket", "gmt_unix_time",
+    "handshake",  # the IANA ContentType name, shown as "handshake (22)" like Wireshark
     "verify_data", "close_notify", "legacy_session_id", "supported_versions", "key_share",
     "signature_algorithms", "extended_master_secret", "encrypt_then_mac", "client_random",
     "server_random", "subjectAltName", "psk_ke", "psk_dhe_ke", "renegotiation_info",

@@ -36,6 +36,7 @@ EN: dict[str, str] = {
     "empty": "empty",
     # ClientHello / ServerHello fields
     "f.record_version": "Record layer version",
+    "f.content_type": "Record content type",
     "f.version": "Version",
     "f.version_tls13": "{legacy} on the wire; TLS 1.3 via supported_versions",
     "f.random": "Random",
@@ -294,6 +295,7 @@ ZH: dict[str, str] = {
     "none": "无",
     "empty": "空",
     "f.record_version": "记录层版本",
+    "f.content_type": "记录内容类型",
     "f.version": "版本",
     "f.version_tls13": "线路上是 {legacy}；通过 supported_versions 协商为 TLS 1.3",
     "f.random": "随机数",
