@@ -183,7 +183,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
         anomalies=tuple(anomalies), decryption=decryption)
     if hellos_only:
         return conn
-    esim, esim_findings = esim_for(conn)  # the eSIM profile (analysis/esim.py)
+    esim, esim_findings = esim_for(conn)  # the eSIM profile (analysis/esim/)
     if esim is not None:
         conn = replace(conn, esim=esim, findings=conn.findings + esim_findings)
     return assess(conn)
