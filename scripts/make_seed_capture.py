@@ -444,7 +444,7 @@ def _run_client(port: int, chain: SeedChain, request: bytes, keylog: Path, log: 
     return answer
 
 
-class _Tcpdump:
+class Tcpdump:
     """tcpdump with the settings that lose no packets (notes: making-captures)."""
 
     def __init__(self, path: Path, port: int):
@@ -491,7 +491,7 @@ def _record_here(capture_path: Path, keylog_path: Path, port: int) -> None:
         server = _Server(listener, ctx, chain)
         request = es9_request(chain, os.urandom(16))
         keylog_path.unlink(missing_ok=True)
-        with _Tcpdump(capture_path, port):
+        with Tcpdump(capture_path, port):
             server.start()
             answer = _run_client(port, chain, request, keylog_path, tmpdir / "gnutls-cli.log")
             server.join(20)

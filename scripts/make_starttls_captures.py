@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import signal
 import socket
 import ssl
 import struct
@@ -36,15 +35,17 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple, Self
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_seed_capture import Tcpdump
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "starttls"
 
@@ -251,31 +252,6 @@ DIALOGUES = {
 
 
 # --- recording ------------------------------------------------------------------------
-class _Tcpdump:
-    """tcpdump with the settings that lose no packets (shared notes: making-captures)."""
-
-    def __init__(self, path: Path, port: int):
-        self.cmd = ["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-Z", "root", "-w",
-                    str(path), f"tcp port {port}"]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Self:
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        assert self.proc.stderr is not None
-        seen = b""
-        while b"listening on" not in seen:
-            line = self.proc.stderr.readline()
-            if not line:
-                raise RuntimeError(f"tcpdump did not start: {seen.decode(errors='replace')}")
-            seen += line
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        time.sleep(0.3)  # let the last FIN/ACK pass
-        self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(10)
 
 
 def run_case(case: Case, out: Path, cert: Path, key: Path) -> str:
@@ -305,7 +281,7 @@ def run_case(case: Case, out: Path, cert: Path, key: Path) -> str:
         used.append((cipher[0], cipher[1], tls.selected_alpn_protocol()))
         return tls
 
-    with _Tcpdump(capture, case.port):
+    with Tcpdump(capture, case.port):
         thread = threading.Thread(target=server, daemon=True)
         thread.start()
         with socket.create_connection(("127.0.0.1", case.port), timeout=20) as sock:

@@ -240,14 +240,18 @@ class TextReport:
             elif ml.encrypted and ml.type in ("encrypted_handshake",):
                 w.field(self.t("msg.encrypted"), self.t("fin.encrypted"))
 
+    def _record_header(self, w: _Writer, hello: m.ClientHello | m.ServerHello) -> None:
+        """The record a hello rode in: content type handshake (22), record version."""
+        if not hello.sslv2_format:
+            w.field(self.t("f.content_type"), f"{name('content_types', 22)} (22)")
+        w.field(self.t("f.record_version"), version_label(hello.record_version))
+
     def _d_client_hello(self, w: _Writer, c: TlsConnection, k: int) -> None:
         if k >= len(c.client_hellos):
             return
         ch: m.ClientHello = c.client_hellos[k].hello
         t = self.t
-        if not ch.sslv2_format:  # every hello rides in a handshake record (type 22)
-            w.field(t("f.content_type"), f"{name('content_types', 22)} (22)")
-        w.field(t("f.record_version"), version_label(ch.record_version))
+        self._record_header(w, ch)
         w.field(t("f.version"), version_label(ch.legacy_version))
         if ch.random is not None:
             self._random(w, ch.random, c)
@@ -313,9 +317,7 @@ class TextReport:
             return
         sh: m.ServerHello = c.server_hellos[k].hello
         t = self.t
-        if not sh.sslv2_format:  # every hello rides in a handshake record (type 22)
-            w.field(t("f.content_type"), f"{name('content_types', 22)} (22)")
-        w.field(t("f.record_version"), version_label(sh.record_version))
+        self._record_header(w, sh)
         if sh.selected_version is not None and sh.selected_version != sh.legacy_version:
             w.field(t("f.version"), version_label(sh.selected_version),
                     note=t("f.version_tls13", legacy=version_label(sh.legacy_version)))
