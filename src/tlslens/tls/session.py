@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 from tlslens.anomalies import Anomaly, AnomalyList
 from tlslens.tls import messages as m
 from tlslens.tls.handshake import MAX_HANDSHAKE_LENGTH, ParseContext, parse_body
-from tlslens.tls.reader import DecodeError, Reader
+from tlslens.tls.reader import DecodeError
 from tlslens.tls.records import Record, RecordStream
 from tlslens.tls.sslv2 import parse_sslv2_client_hello, parse_sslv2_server_hello
 
@@ -620,7 +620,3 @@ def _brotli_bounded(data: bytes, limit: int) -> bytes:
     if len(out) < limit and not dec.is_finished():
         raise ValueError("brotli stream is truncated")
     return out
-
-
-def sslv2_record_reader(data: bytes) -> Reader:  # pragma: no cover - debugging aid
-    return Reader(data)
