@@ -18,6 +18,7 @@ from tlslens.analysis.model import AnalysisResult, CaptureSummary, TlsConnection
 from tlslens.anomalies import Anomaly
 from tlslens.capture.reader import open_capture
 from tlslens.capture.types import SecretsItem
+from tlslens.flows.lane import FastLane
 from tlslens.flows.table import Flow, FlowTable
 from tlslens.packets.decoder import PacketDecoder
 from tlslens.packets.types import TcpSegment
@@ -55,6 +56,9 @@ class Options:
     #: extension fields, everything after the server's hello is skipped, and connections
     #: are built without certificates, verification, findings or eSIM profile.
     hellos_only: bool = False
+    #: Take the packets of connections whose handshake is over on the fast lane
+    #: (tlslens.flows.lane); off only to check that the lane changes nothing.
+    fast_lane: bool = True
 
 
 @dataclass(slots=True)
@@ -159,9 +163,11 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
         sessions[flow.index] = session
         if options.on_handshake is not None:
             session.on_complete = lambda: _snapshot(flow, session, options, run)
+        session.on_skipping = lambda: lane.admit(flow)
         return session
 
     def on_end(flow: Flow) -> None:
+        lane.forget(flow)
         session = sessions.pop(flow.index, None)
         run.tcp_connections += 1
         if session is not None:
@@ -173,21 +179,29 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             ordered.done(flow, None)
 
     table = FlowTable(factory, on_end)
+    lane = FastLane(table, mute=options.hellos_only)
     progress, items = options.on_progress, 0
-    shard = options.shard
-    decode, add = decoder.decode, table.add  # the per-packet loop: no attribute lookups
+    shard, use_lane = options.shard, options.fast_lane
+    # the per-packet loop: no attribute lookups
+    decode, add, take, secrets_item = decoder.decode, table.add, lane.take, SecretsItem
     for item in reader:
         if progress is not None:
             items += 1
             if items % PROGRESS_EVERY == 0:
                 progress(reader.packets, reader.bytes, run.tls_connections)
-        if isinstance(item, SecretsItem):
+        if item.__class__ is secrets_item:
             run.secrets.append(item)
             keys.add_secrets_block(item.secrets_type, item.data, item.index)
             continue
-        seg = decode(item)
-        if seg is not None and (shard is None or shard_of(seg, shard[1]) == shard[0]):
-            add(seg)
+        if item[3] == 1 and use_lane and take(item):
+            pass  # a finished handshake's packet (or another shard's): the fast lane
+        else:
+            seg = decode(item)
+            if seg is not None:
+                if shard is None or shard_of(seg, shard[1]) == shard[0]:
+                    add(seg)
+                else:
+                    lane.ignore(seg)
         if ready:
             yield from ready
             ready.clear()

@@ -157,9 +157,13 @@ class FlowTable:
             side = 0 if (seg.src, seg.sport) == (a, ap) else 1
             flow.consumer = self.factory(flow)
         self._segment(flow, side, seg)
+        self.tick(seg[1])
+
+    def tick(self, ts_ns: int) -> None:
+        """Count one segment handled (here or on the fast lane); sweep now and then."""
         self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY or seg[1] - self._swept_ns > CLOSED_LINGER_NS:
-            self._sweep(seg[1])
+        if self._since_sweep >= SWEEP_EVERY or ts_ns - self._swept_ns > CLOSED_LINGER_NS:
+            self._sweep(ts_ns)
 
     def _forget(self, flow: Flow) -> None:
         """Drop a flow's entries (canonical and both directed keys)."""

@@ -22,13 +22,24 @@ from tlslens.tls.extensions import dn_rfc4514, wire_text
 SCHEMA_VERSION = 1
 
 
+_second_texts: dict[int, str] = {}
+
+
 def packet_time(ns: int | None) -> str | None:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds)."""
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds).
+
+    The date-and-second part is remembered per second: a report formats several times per
+    message, and a capture's messages fall into few distinct seconds."""
     if ns is None:
         return None
     secs, rem = divmod(ns, 1_000_000_000)
-    t = _dt.datetime.fromtimestamp(secs, _dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S") + f".{rem // 1000:06d}Z"
+    head = _second_texts.get(secs)
+    if head is None:
+        if len(_second_texts) >= 4096:
+            _second_texts.clear()
+        head = _second_texts[secs] = _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S")
+    return f"{head}.{rem // 1000:06d}Z"
 
 
 def seconds_time(secs: int) -> str | None:

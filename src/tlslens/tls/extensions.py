@@ -652,6 +652,34 @@ def _decode(code: int, data: bytes, context: str) -> tuple[Extension, str | None
     return Extension(code, data, value), None
 
 
+#: Extensions whose bodies differ in every hello (key material, tickets, PSK binders,
+#: encrypted ClientHello): not worth remembering.
+_UNIQUE_BODIES = frozenset({40, 41, 51, 35, 0xFE0D, 0xFFCE})
+#: Decoded bodies kept per process; the cache starts over past this many.
+_CACHE_MAX = 4096
+#: Bodies longer than this are decoded every time (and never kept).
+_CACHE_BODY_MAX = 2048
+_decoded: dict[tuple[str, int, bytes], tuple[Extension, str | None]] = {}
+
+
+def _decode_cached(code: int, data: bytes, context: str) -> tuple[Extension, str | None]:
+    """:func:`_decode`, remembered by (context, code, body).
+
+    Why: a capture's hellos come from a handful of client and server configurations, so
+    the same SNI, groups, signature algorithms, ALPN, ... bodies recur thousands of times;
+    decoding each once is a large share of a big capture's analysis. ``Extension`` is
+    frozen and its decoded ``data`` is only ever read, so one instance can be shared."""
+    if code in _UNIQUE_BODIES or len(data) > _CACHE_BODY_MAX:
+        return _decode(code, data, context)
+    key = (context, code, data)
+    hit = _decoded.get(key)
+    if hit is None:
+        if len(_decoded) >= _CACHE_MAX:
+            _decoded.clear()
+        hit = _decoded[key] = _decode(code, data, context)
+    return hit
+
+
 def decode_extension(code: int, data: bytes, context: str) -> Extension:
     """Decode one extension body (the bytes after its 4-byte header) in ``context``.
 
@@ -689,7 +717,7 @@ def parse_extensions(data: bytes, context: str, decode: bool = True
             problems.append(("tls.hs.truncated", detail))
             break
         if decode:
-            ext, problem = _decode(code, buf[pos + 4:pos + 4 + length], context)
+            ext, problem = _decode_cached(code, buf[pos + 4:pos + 4 + length], context)
         else:
             ext, problem = Extension(code, buf[pos + 4:pos + 4 + length]), None
         out.append(ext)

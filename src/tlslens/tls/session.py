@@ -147,6 +147,9 @@ class TlsSession:
         self.decryptor = decryptor
         #: Called once when the handshake completes (live capture prints it then).
         self.on_complete: Callable[[], None] | None = None
+        #: Called once when both streams start skipping record payloads (the handshake,
+        #: or with ``hellos_only`` the hellos, are over): the flow layer's fast lane.
+        self.on_skipping: Callable[[], None] | None = None
         self._decrypting = False  # the record being processed came out of the decryptor
         if decryptor is not None:
             self.skip_after_handshake = False  # every record is needed
@@ -347,8 +350,14 @@ class TlsSession:
         if self.on_complete is not None:
             self.on_complete()
         if self.skip_after_handshake and not self.null_mac:  # NULL: alerts stay readable
-            for s in self.streams:
-                s.skipping = True
+            self._start_skipping()
+
+    def _start_skipping(self) -> None:
+        already = self.streams[0].skipping and self.streams[1].skipping
+        for s in self.streams:
+            s.skipping = True
+        if not already and self.on_skipping is not None:
+            self.on_skipping()
 
     # -- handshake ------------------------------------------------------------------
     def _handshake_record(self, rec: Record) -> None:
@@ -391,6 +400,9 @@ class TlsSession:
             raw = bytes(buf[:4 + n])
             del buf[:4 + n]
             self._message(side, raw, rec.frame, rec.ts_ns, rec.version)
+            if self.hellos_only and self.streams[side].skipping:
+                buf.clear()  # the hellos are in: the rest of the flight is not needed
+                return
 
     def _check_tls12_complete(self, side: int) -> None:
         """TLS <= 1.2 without keys: complete once both sides sent their Finished (an
@@ -454,8 +466,7 @@ class TlsSession:
         if ctx.tls13:
             self.encrypted = [True, True]
         if self.hellos_only and self.decryptor is None:
-            for s in self.streams:
-                s.skipping = True
+            self._start_skipping()
 
     def _on_certificate(self, side: int, cert: m.CertificateMsg, frame: int, rv: int) -> None:
         self.state.certificates.append((side, cert))

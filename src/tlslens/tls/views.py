@@ -77,6 +77,32 @@ _CLIENT_VIEWS: dict[int, tuple[str, Any]] = {
 }
 
 
+#: Views read from bodies that recur across hellos (not key shares or PSK identities),
+#: remembered per process by (code, body); the cache starts over past _CACHE_MAX.
+_VIEW_CACHE_MAX = 4096
+_views: dict[tuple[int, bytes], Any] = {}
+_UNREADABLE = object()
+
+
+def _client_view(code: int, spec: tuple[str, Any], raw: bytes) -> Any:
+    """The view of one extension body, or _UNREADABLE when it does not parse. Views are
+    immutable (ints, strings, tuples), so a remembered one can be handed out again."""
+    cacheable = code not in (KEY_SHARE, PRE_SHARED_KEY) and len(raw) <= 2048
+    if cacheable:
+        hit = _views.get((code, raw))
+        if hit is not None:
+            return hit
+    try:
+        value = spec[1](Reader(raw))
+    except DecodeError:
+        value = _UNREADABLE
+    if cacheable and value is not None:
+        if len(_views) >= _VIEW_CACHE_MAX:
+            _views.clear()
+        _views[(code, raw)] = value
+    return value
+
+
 def client_hello_views(exts: tuple[Extension, ...]) -> dict[str, Any]:
     """Keyword arguments for :class:`ClientHello`'s view fields (first occurrence wins).
 
@@ -90,10 +116,9 @@ def client_hello_views(exts: tuple[Extension, ...]) -> dict[str, Any]:
         spec = _CLIENT_VIEWS.get(code)
         if spec is None or spec[0] in out:
             continue
-        try:
-            out[spec[0]] = spec[1](Reader(ext.raw))
-        except DecodeError:
-            continue
+        value = _client_view(code, spec, ext.raw)
+        if value is not _UNREADABLE:
+            out[spec[0]] = value
     return out
 
 

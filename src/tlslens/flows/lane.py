@@ -1,0 +1,165 @@
+"""The fast lane: packets of connections whose handshake is over, taken before decoding.
+
+Once a connection's handshake has ended (or, for ``tlslens fingerprint``, once its
+hellos are in), each of its later packets only moves the stream forward: count the
+bytes, skip record payloads, notice the records that are not application data. Going
+through the general path for that (decode the frame into a TcpSegment, look the
+connection up by address text, reassemble) costs several microseconds a packet; most
+packets of a big capture are such packets.
+
+The lane keys those connections by the raw bytes of their addresses and ports, as they
+sit in an Ethernet + IPv4 (no options) or Ethernet + IPv6 (no extension headers) frame,
+so one slice and one dict lookup find the connection. A packet is taken only when it is
+exactly the case the general path would handle with no side effect beyond the
+connection's own counters: a well-formed header of that shape, no SYN/FIN/RST, the next
+in-order bytes with nothing buffered out of order, no retransmission comparison running.
+Anything else returns False and goes the general way, so the results are the same, byte
+for byte (tests/unit/flows/test_lane.py runs whole captures both ways).
+
+The lane also remembers the connections of other shards (``analyze --jobs``): their
+packets are dropped after the same header check, without decoding.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+from tlslens.packets.decoder import ETH_IPV4_TCP_HEAD, ETH_IPV6_HEAD, TCP_HEAD
+from tlslens.packets.tcp import FLAG_MASK
+from tlslens.packets.types import ACK, FIN, RST, SYN
+
+if TYPE_CHECKING:
+    from tlslens.capture.types import CaptureItem
+    from tlslens.flows.table import Flow, FlowTable
+    from tlslens.packets.types import TcpSegment
+
+#: Entries for other shards' connections are a cache: past this many it starts over.
+MAX_IGNORED = 1 << 17
+_ENDS = SYN | FIN | RST
+_MASK32 = 0xFFFFFFFF
+_IGNORE = (None, 0)
+
+
+def _raw_key(addr: str, port: int, peer: str, peer_port: int) -> bytes | None:
+    """The lane key of one direction (source, destination, ports as in the frame)."""
+    try:
+        if ":" in addr:
+            a, b = socket.inet_pton(socket.AF_INET6, addr), socket.inet_pton(socket.AF_INET6,
+                                                                             peer)
+        else:
+            a, b = socket.inet_aton(addr), socket.inet_aton(peer)
+    except OSError:
+        return None
+    if len(a) != len(b):
+        return None
+    return a + b + port.to_bytes(2, "big") + peer_port.to_bytes(2, "big")
+
+
+class FastLane:
+    """Raw-key shortcut for the connections of one :class:`FlowTable`.
+
+    ``mute``: the consumer needs no bytes once the connection is in the lane (the hellos
+    are in; ``tlslens fingerprint``): the lane then keeps the TCP state only.
+    """
+
+    def __init__(self, table: FlowTable, mute: bool = False) -> None:
+        self.table = table
+        self.mute = mute
+        #: raw key -> (flow, side), or (None, 0) for a connection of another shard
+        self.entries: dict[bytes, tuple[Flow | None, int]] = {}
+        self.ignored = 0
+
+    def admit(self, flow: Flow) -> None:
+        """``flow``'s handshake is over: take its later packets on the lane."""
+        (a, ap), (b, bp) = flow.endpoints
+        k0, k1 = _raw_key(a, ap, b, bp), _raw_key(b, bp, a, ap)
+        if k0 is None or k1 is None or k0 == k1:
+            return  # not an IP address pair (or a connection to itself): general path
+        if self.mute:
+            for d in flow.dirs:  # nobody looks at these bytes again: no compare copies
+                d.compare = False
+                d.retained = b""
+        self.entries[k0] = (flow, 0)
+        self.entries[k1] = (flow, 1)
+
+    def forget(self, flow: Flow) -> None:
+        """``flow`` ended: its packets (strays, a reused 4-tuple) go the general way."""
+        (a, ap), (b, bp) = flow.endpoints
+        for key in (_raw_key(a, ap, b, bp), _raw_key(b, bp, a, ap)):
+            if key is not None and self.entries.get(key, _IGNORE)[0] is flow:
+                del self.entries[key]
+
+    def ignore(self, seg: TcpSegment) -> None:
+        """``seg``'s connection belongs to another shard: drop its packets early."""
+        key = _raw_key(seg[2], seg[4], seg[3], seg[5])
+        if key is None or key in self.entries:
+            return
+        if self.ignored >= MAX_IGNORED:
+            self.entries = {k: v for k, v in self.entries.items() if v[0] is not None}
+            self.ignored = 0
+        reverse = _raw_key(seg[3], seg[5], seg[2], seg[4])
+        self.entries[key] = _IGNORE
+        if reverse is not None:
+            self.entries[reverse] = _IGNORE
+        self.ignored += 2
+
+    def take(self, item: CaptureItem) -> bool:
+        """Handle ``item`` (an Ethernet frame) here; False: it goes the general way."""
+        data = item[4]
+        n_data = len(data)
+        if n_data < 54 or data.__class__ is not bytes:
+            return False
+        if data[12] == 8 and data[13] == 0:
+            hit = self.entries.get(data[26:38])
+            if hit is None:
+                return False
+            (_et, vhl, total, frag, proto, _s, _d, _sp, _dp, seq, ack,
+             offflags) = ETH_IPV4_TCP_HEAD.unpack_from(data)
+            if vhl != 0x45 or proto != 6 or frag & 0x3FFF or not 40 <= total <= n_data - 14:
+                return False
+            hl = (offflags >> 12) << 2
+            if not 20 <= hl <= total - 20:
+                return False
+            start, stop = 34 + hl, 14 + total
+        elif data[12] == 0x86 and data[13] == 0xDD and n_data >= 74:
+            hit = self.entries.get(data[22:58])
+            if hit is None:
+                return False
+            _et, plen, nh, _s, _d = ETH_IPV6_HEAD.unpack_from(data)
+            if nh != 6 or not 20 <= plen <= n_data - 54 or data[14] >> 4 != 6:
+                return False
+            _sp, _dp, seq, ack, offflags = TCP_HEAD.unpack_from(data, 54)
+            hl = (offflags >> 12) << 2
+            if not 20 <= hl <= plen:
+                return False
+            start, stop = 54 + hl, 54 + plen
+        else:
+            return False
+        flow, side = hit
+        if flow is None:
+            return True  # another shard's connection
+        flags = offflags & FLAG_MASK
+        if flags & _ENDS or flow.done:
+            return False
+        dirs = flow.dirs
+        d = dirs[side]
+        isn = d.isn
+        if d.compare or d.pending or isn is None or (flags & ACK and dirs[1 - side].pending):
+            return False
+        n = stop - start
+        if n and (seq - isn) & _MASK32 != d.next & _MASK32:
+            return False
+        # What FlowTable.add would do for this segment.
+        frame, ts_ns = item[0], item[1]
+        flow.packets += 1
+        flow.last_frame = frame
+        flow.last_ts = ts_ns
+        if n:
+            d.next += n
+            d.delivered += n
+            consumer = flow.consumer
+            if consumer is not None and not self.mute:
+                consumer.on_data(side, data[start:stop], frame, ts_ns)
+        self.table.tick(ts_ns)
+        return True

@@ -1,0 +1,151 @@
+"""The fast lane (tlslens.flows.lane) changes no result, only the time it takes.
+
+Each case analyses the same capture with the lane on and off and compares the whole JSON
+report (every field, anomaly and count), and the fingerprint-only path the same way. The
+captures are the repository's fixtures, synthetic streams that leave the lane's happy case
+right after the handshake (retransmission, out-of-order, a hole, a reused 4-tuple, IPv6,
+an alert among application data), and, when present, every capture of the shared corpus.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+
+from tests import pcapwriter as pw
+from tests.corpus.truth_compare import corpus_captures
+from tests.tlsbytes import Seg, pcap_of, tcp_segments, tls12, tls13
+from tlslens.flows.lane import FastLane
+from tlslens.pipeline import Options, analyze
+from tlslens.report.json_report import encode, result_to_dict
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def _report(source: bytes | Path, **opts: object) -> str:
+    src = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    result = analyze(src, Options(**opts))  # type: ignore[arg-type]
+    doc = result_to_dict(result)
+    doc["capture"].pop("path", None)
+    return encode(doc)
+
+
+def _fingerprints(source: bytes | Path, lane: bool) -> list[tuple[object, ...]]:
+    src = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    result = analyze(src, Options(hellos_only=True, fast_lane=lane))
+    return [(c.id, str(c.client), str(c.server), c.server_name, c.fingerprints)
+            for c in result.connections]
+
+
+def assert_same_with_and_without_lane(source: bytes | Path) -> None:
+    assert _report(source, fast_lane=True) == _report(source, fast_lane=False)
+    assert _fingerprints(source, True) == _fingerprints(source, False)
+
+
+@pytest.fixture
+def lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Packets the lane took (so a case shows it was exercised, not bypassed)."""
+    taken = [0]
+    real = FastLane.take
+
+    def counting(self: FastLane, item: object) -> bool:
+        ok = real(self, item)  # type: ignore[arg-type]
+        taken[0] += ok
+        return ok
+
+    monkeypatch.setattr(FastLane, "take", counting)
+    return taken
+
+
+def _with_app_data(rec_flights: list[tuple[int, bytes]], size: int) -> list[tuple[int, bytes]]:
+    """The recorded flights plus ``size`` bytes of application-data records from the server
+    (content type 23 framing; the bytes need not decrypt)."""
+    rnd = random.Random(size)
+    records = b""
+    left = size
+    while left > 0:
+        n = min(left, rnd.choice([100, 1000, 16384]))
+        records += b"\x17\x03\x03" + n.to_bytes(2, "big") + rnd.randbytes(n)
+        left -= n
+    return [*rec_flights, (1, records), (0, b"\x15\x03\x03\x00\x02\x01\x00")]
+
+
+@pytest.mark.parametrize("name", ["seed/seed.pcap", "seed13/seed13.pcap",
+                                  "starttls/smtp-starttls.pcap"])
+def test_fixture_captures(name: str) -> None:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{name} not in this checkout")
+    assert_same_with_and_without_lane(path)
+
+
+@pytest.mark.parametrize("make", [tls12, tls13])
+def test_in_order_stream_takes_the_lane_and_counts_the_same(make, lane_count) -> None:  # type: ignore[no-untyped-def]
+    segs = tcp_segments(_with_app_data(make().flights, 200_000), mss=1000)
+    capture = pcap_of(segs)
+    assert_same_with_and_without_lane(capture)
+    assert lane_count[0] > 300  # most of the ~200 data segments and their ACKs, twice
+    result = analyze(io.BytesIO(capture))
+    [conn] = result.connections
+    records, nbytes = conn.app_data["server"]
+    assert nbytes >= 200_000 and records > 10  # the lane still counted every record
+
+
+def _disturbed(segs: list[Seg], how: str) -> list[Seg]:
+    data_idx = [i for i, s in enumerate(segs) if s.payload and s.side == 1]
+    late = data_idx[len(data_idx) // 2]  # well past the handshake
+    out = list(segs)
+    if how == "retransmit":
+        out.insert(late + 3, segs[late])
+    elif how == "retransmit_changed":
+        s = segs[late]
+        out.insert(late + 3, s._replace(payload=b"\x00" + s.payload[1:]))
+    elif how == "reorder":
+        out[late], out[late + 2] = out[late + 2], out[late]
+    elif how == "hole":
+        del out[late]
+    elif how == "rst":
+        s = segs[late]
+        out.insert(late + 1, Seg(1, s.seq + len(s.payload), 0, pw.RST))
+    return out
+
+
+@pytest.mark.parametrize("how", ["retransmit", "retransmit_changed", "reorder", "hole", "rst"])
+def test_disturbed_stream_after_the_handshake(how: str, lane_count: list[int]) -> None:
+    segs = tcp_segments(_with_app_data(tls12().flights, 60_000), mss=1000)
+    assert_same_with_and_without_lane(pcap_of(_disturbed(segs, how)))
+    assert lane_count[0] > 20
+
+
+def test_reused_four_tuple_after_the_first_connection_ends() -> None:
+    first = tcp_segments(_with_app_data(tls12().flights, 20_000), mss=1000)
+    second = tcp_segments(_with_app_data(tls13().flights, 20_000), mss=1000,
+                          isn=(70_000, 90_000))
+    capture = pcap_of(first + second)
+    assert_same_with_and_without_lane(capture)
+    assert len(analyze(io.BytesIO(capture)).connections) == 2
+
+
+def test_ipv6_connection(lane_count: list[int]) -> None:
+    segs = tcp_segments(_with_app_data(tls13().flights, 30_000), mss=1000)
+    ips = ("2001:db8::1", "2001:db8::2")
+    frames = [pw.eth(ethertype=0x86DD, payload=pw.ipv6(pw.tcp(s.payload, (40000, 443)[s.side], (443, 40000)[s.side],
+                                    s.seq, s.ack, s.flags), ips[s.side], ips[1 - s.side]))
+              for s in segs]
+    capture = pw.pcap_bytes(frames)
+    assert_same_with_and_without_lane(capture)
+    [conn] = analyze(io.BytesIO(capture)).connections
+    assert conn.app_data["server"][1] >= 30_000
+    assert lane_count[0] > 40
+
+
+CORPUS = corpus_captures()
+
+
+@pytest.mark.skipif(not CORPUS, reason="../shared/corpus not present")
+@pytest.mark.parametrize("capture", CORPUS, ids=[p.name for p in CORPUS])
+def test_corpus_capture(capture: Path) -> None:
+    assert_same_with_and_without_lane(capture)
