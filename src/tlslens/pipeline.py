@@ -183,13 +183,13 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     progress, items = options.on_progress, 0
     shard, use_lane = options.shard, options.fast_lane
     # the per-packet loop: no attribute lookups
-    decode, add, take, secrets_item = decoder.decode, table.add, lane.take, SecretsItem
+    decode, add, take = decoder.decode, table.add, lane.take
     for item in reader:
         if progress is not None:
             items += 1
             if items % PROGRESS_EVERY == 0:
                 progress(reader.packets, reader.bytes, run.tls_connections)
-        if item.__class__ is secrets_item:
+        if isinstance(item, SecretsItem):
             run.secrets.append(item)
             keys.add_secrets_block(item.secrets_type, item.data, item.index)
             continue

@@ -51,3 +51,18 @@ def jobs_type(value: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError("must be 0 (one per core) or more")
     return n or (os.cpu_count() or 1)
+
+
+#: Below this size forking workers costs more than it saves.
+AUTO_JOBS_MIN_BYTES = 64 * 1024 * 1024
+
+
+def auto_jobs(source: str) -> int:
+    """The default --jobs: every core for a big capture file, one process otherwise."""
+    import os
+
+    try:
+        big = source != "-" and os.path.getsize(source) >= AUTO_JOBS_MIN_BYTES
+    except OSError:
+        return 1
+    return (os.cpu_count() or 1) if big else 1

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from tlslens.commands import EXIT_OK, UsageError, add_lang_option, jobs_type, open_output
+from tlslens.commands import EXIT_OK, UsageError, add_lang_option, auto_jobs, jobs_type, open_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,19 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     add_key_arguments(an)
     an.set_defaults(func=run)
-
-
-#: Below this size forking workers costs more than it saves.
-AUTO_JOBS_MIN_BYTES = 64 * 1024 * 1024
-
-
-def auto_jobs(source: str) -> int:
-    """The default --jobs: every core for a big capture file, one process otherwise."""
-    try:
-        big = source != "-" and os.path.getsize(source) >= AUTO_JOBS_MIN_BYTES
-    except OSError:
-        return 1
-    return (os.cpu_count() or 1) if big else 1
 
 
 def _stream(source: str, options, jobs: int, render, id_token):  # type: ignore[no-untyped-def]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-from tlslens.commands import EXIT_OK, UsageError, jobs_type, open_output
+from tlslens.commands import EXIT_OK, UsageError, auto_jobs, jobs_type, open_output
 
 COLUMNS = ("id", "client", "server", "sni", "ja3", "ja3n", "ja4", "ja3s")
 
@@ -27,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fp.add_argument("--format", choices=("text", "json", "csv"), default="text",
                     help="output format (default: text)")
     fp.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
-    fp.add_argument("-j", "--jobs", type=jobs_type, default=1, metavar="N",
-                    help="worker processes for one capture file (default 1; 0: one per core)")
+    fp.add_argument("-j", "--jobs", type=jobs_type, default=None, metavar="N",
+                    help="worker processes for one capture file (0: one per core; default: "
+                    "one per core for files over 64 MiB, else 1); the output is the same")
     fp.set_defaults(func=run)
 
 
@@ -39,23 +41,36 @@ def _row(conn: Any) -> dict[str, Any]:
             "ja3s": fp.ja3s}
 
 
-def rows(source: str, jobs: int = 1) -> Iterator[dict[str, Any]]:
-    """One flat row per TLS connection (the same fields in every format), streaming.
+def rendered(source: str, jobs: int = 1, fmt: str = "json") -> Iterator[str]:
+    """Each TLS connection's row rendered as ``fmt`` (``json``: compact JSON; ``text``,
+    ``csv``: the output line without its newline), streaming, in report order.
 
     Hellos only (``Options(hellos_only=True)``): the rest of each handshake is skipped.
-    With ``jobs`` > 1 a capture file is split over processes (tlslens.parallel); rows
-    cross as compact JSON and come back in the same order with the same ids."""
+    With ``jobs`` > 1 a capture file is split over processes (tlslens.parallel); the
+    workers render the lines, which come back in the same order with the same ids."""
     import orjson
 
     from tlslens.capture.reader import CaptureFormatError
     from tlslens.parallel import iter_rendered
     from tlslens.pipeline import Options, RunState
 
-    def render(conn: Any) -> str:
+    def text_line(conn: Any) -> str:
+        row = _row(conn)
+        return " ".join(_text_cell(row[k]) for k in COLUMNS)
+
+    def csv_line(conn: Any) -> str:
+        buf = io.StringIO()
+        csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="").writerow(
+            {k: "" if v is None else v for k, v in _row(conn).items()})
+        return buf.getvalue()
+
+    def json_row(conn: Any) -> str:
         return orjson.dumps(_row(conn)).decode()
 
-    it = iter_rendered(source, jobs, RunState(), Options(hellos_only=True), render,
-                       lambda n: f'"id":{n}')
+    # The id leads a text or CSV line; in JSON it is the first member.
+    render, token = ((text_line, str) if fmt == "text" else (csv_line, str) if fmt == "csv"
+                     else (json_row, lambda n: f'"id":{n}'))
+    it = iter_rendered(source, jobs, RunState(), Options(hellos_only=True), render, token)
     while True:
         try:
             text = next(it)
@@ -63,6 +78,14 @@ def rows(source: str, jobs: int = 1) -> Iterator[dict[str, Any]]:
             return
         except CaptureFormatError as exc:
             raise UsageError(str(exc)) from exc
+        yield text
+
+
+def rows(source: str, jobs: int = 1) -> Iterator[dict[str, Any]]:
+    """One flat row per TLS connection (the same fields in every format), streaming."""
+    import orjson
+
+    for text in rendered(source, jobs):
         yield orjson.loads(text)
 
 
@@ -75,23 +98,21 @@ def _text_cell(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     import itertools
 
-    it = rows(args.capture, args.jobs)
+    jobs = args.jobs if args.jobs is not None else auto_jobs(args.capture)
+    it = rendered(args.capture, jobs, args.format)
     first = list(itertools.islice(it, 1))  # unusable input fails before any output
-    all_rows = itertools.chain(first, it)
+    lines = itertools.chain(first, it)
     out = open_output(args.output)
     try:
         if args.format == "json":
-            items = list(all_rows)
+            import orjson
+
+            items = [orjson.loads(text) for text in lines]
             out.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
-        elif args.format == "csv":
-            writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            for row in all_rows:
-                writer.writerow({k: "" if v is None else v for k, v in row.items()})
         else:
-            out.write(" ".join(COLUMNS) + "\n")
-            for row in all_rows:
-                out.write(" ".join(_text_cell(row[k]) for k in COLUMNS) + "\n")
+            out.write((" " if args.format == "text" else ",").join(COLUMNS) + "\n")
+            for line in lines:
+                out.write(line + "\n")
                 out.flush()
     finally:
         if out is not sys.stdout:

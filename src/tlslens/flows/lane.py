@@ -114,7 +114,7 @@ class FastLane:
             hit = self.entries.get(data[26:38])
             if hit is None:
                 return False
-            (_et, vhl, total, frag, proto, _s, _d, _sp, _dp, seq, ack,
+            (_et, vhl, total, frag, proto, _s, _d, _sp, _dp, seq, _ack,
              offflags) = ETH_IPV4_TCP_HEAD.unpack_from(data)
             if vhl != 0x45 or proto != 6 or frag & 0x3FFF or not 40 <= total <= n_data - 14:
                 return False
@@ -129,7 +129,7 @@ class FastLane:
             _et, plen, nh, _s, _d = ETH_IPV6_HEAD.unpack_from(data)
             if nh != 6 or not 20 <= plen <= n_data - 54 or data[14] >> 4 != 6:
                 return False
-            _sp, _dp, seq, ack, offflags = TCP_HEAD.unpack_from(data, 54)
+            _sp, _dp, seq, _ack, offflags = TCP_HEAD.unpack_from(data, 54)
             hl = (offflags >> 12) << 2
             if not 20 <= hl <= plen:
                 return False

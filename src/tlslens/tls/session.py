@@ -371,6 +371,8 @@ class TlsSession:
             return
         if self.hs_broken[side]:
             return
+        if self.hellos_only and self.streams[side].skipping:
+            return  # records of the flight read before the hellos were complete
         buf = self.hsbuf[side]
         if not buf and rec.fragment and rec.fragment[0] not in HANDSHAKE_TYPE_NAMES \
                 and not self._decrypting:

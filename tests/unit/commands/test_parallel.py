@@ -57,7 +57,7 @@ def test_fingerprint_jobs_give_the_same_rows(capture: Path) -> None:
 
 
 def test_default_jobs_follow_the_file_size(tmp_path: Path) -> None:
-    from tlslens.commands.analyze import AUTO_JOBS_MIN_BYTES, auto_jobs
+    from tlslens.commands import AUTO_JOBS_MIN_BYTES, auto_jobs
 
     small = CAPTURES[0]
     assert small.stat().st_size < AUTO_JOBS_MIN_BYTES and auto_jobs(str(small)) == 1
