@@ -182,8 +182,9 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     lane = FastLane(table, mute=options.hellos_only)
     progress, items = options.on_progress, 0
     shard, use_lane = options.shard, options.fast_lane
-    # the per-packet loop: no attribute lookups
-    decode, add, take = decoder.decode, table.add, lane.take
+    if use_lane:  # a finished handshake's packets (or another shard's): the fast lane
+        reader.prefilter = lane.take
+    decode, add = decoder.decode, table.add  # the per-packet loop: no attribute lookups
     for item in reader:
         if progress is not None:
             items += 1
@@ -193,15 +194,12 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             run.secrets.append(item)
             keys.add_secrets_block(item.secrets_type, item.data, item.index)
             continue
-        if item[3] == 1 and use_lane and take(item):
-            pass  # a finished handshake's packet (or another shard's): the fast lane
-        else:
-            seg = decode(item)
-            if seg is not None:
-                if shard is None or shard_of(seg, shard[1]) == shard[0]:
-                    add(seg)
-                else:
-                    lane.ignore(seg)
+        seg = decode(item)
+        if seg is not None:
+            if shard is None or shard_of(seg, shard[1]) == shard[0]:
+                add(seg)
+            else:
+                lane.ignore(seg)
         if ready:
             yield from ready
             ready.clear()

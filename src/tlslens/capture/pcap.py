@@ -78,6 +78,7 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
     pos = HEADER_SIZE
     end = len(buf)
     idx = 0
+    prefilter = None  # read when the first packet is in (the consumer has set it by then)
     while True:
         if end - pos < hs:
             buf = refill(buf, pos, hs)
@@ -107,10 +108,14 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
                                f"({end - hs} of {incl} bytes)", idx + 1)
                 return
         idx += 1
-        item = new(item_type, (idx, sec * 1_000_000_000 + frac * mul, 0, lt,
-                               buf[pos + hs:stop], orig))
+        ts = sec * 1_000_000_000 + frac * mul
+        data = buf[pos + hs:stop]
         pos = stop
-        reader.last_item = item
+        reader.packets = idx
+        reader.last_ts_ns = ts
         if idx == 1:
-            reader.first_item = item
-        yield item
+            reader.first_ts_ns = ts
+            prefilter = reader.prefilter if lt == 1 else None
+        if prefilter is not None and prefilter(data, idx, ts):
+            continue
+        yield new(item_type, (idx, ts, 0, lt, data, orig))

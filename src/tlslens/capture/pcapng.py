@@ -206,13 +206,16 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                             ts = bad_ts(ts)
                         last_ts = ts
                         idx += 1
-                        item = new(item_type, (idx, ts, iface, ifc[0],
-                                               buf[pos + 28:pos + 28 + caplen], orig))
+                        data = buf[pos + 28:pos + 28 + caplen]
                         pos = stop
-                        reader.last_item = item
+                        reader.packets = idx
+                        reader.last_ts_ns = ts
                         if idx == 1:
-                            reader.first_item = item
-                        yield item
+                            reader.first_ts_ns = ts
+                        prefilter = reader.prefilter
+                        if prefilter is not None and ifc[0] == 1 and prefilter(data, idx, ts):
+                            continue
+                        yield new(item_type, (idx, ts, iface, ifc[0], data, orig))
                         continue
                     if ("if", iface) not in warned:
                         warned.add(("if", iface))
@@ -265,9 +268,10 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                     last_ts = got.ts_ns
                 idx += 1
                 pos = stop
-                reader.last_item = got
+                reader.packets = idx
+                reader.last_ts_ns = got.ts_ns
                 if idx == 1:
-                    reader.first_item = got
+                    reader.first_ts_ns = got.ts_ns
                 yield got
                 continue
         elif btype == DSB:

@@ -90,9 +90,16 @@ class CaptureReader:
         self._read = _reader_of(stream)
         self._compressed = False
         self._link_types: set[int] = set()
-        #: the first and the last packet yielded (set by the format parsers, read by counters)
-        self.first_item: CaptureItem | None = None
-        self.last_item: CaptureItem | None = None
+        #: Packets read so far (the last frame number) and the times of the first and the
+        #: last; set by the format parsers for every packet, yielded or prefiltered.
+        self.packets = 0
+        self.first_ts_ns: int | None = None
+        self.last_ts_ns: int | None = None
+        #: Called as ``prefilter(data, frame, ts_ns)`` for each Ethernet packet before an
+        #: item is made for it; True means it was handled and no item is yielded. The
+        #: pipeline's fast lane (tlslens.flows.lane) takes most packets of a big capture
+        #: this way, without the cost of an item and two generator hops each.
+        self.prefilter: Callable[[bytes, int, int], bool] | None = None
         self._gen: Iterator[CaptureItem | SecretsItem] | None = None
         try:
             self._open()
@@ -187,22 +194,9 @@ class CaptureReader:
         return CaptureInfo(self.format, self._compressed)
 
     @property
-    def packets(self) -> int:
-        """Packets yielded so far (the last frame number)."""
-        return self.last_item.index if self.last_item is not None else 0
-
-    @property
     def link_types(self) -> list[int]:
         """Link types of the interfaces the file describes, sorted, each once."""
         return sorted(self._link_types)
-
-    @property
-    def first_ts_ns(self) -> int | None:
-        return self.first_item.ts_ns if self.first_item is not None else None
-
-    @property
-    def last_ts_ns(self) -> int | None:
-        return self.last_item.ts_ns if self.last_item is not None else None
 
     def __iter__(self) -> Iterator[CaptureItem | SecretsItem]:
         gen = self._gen

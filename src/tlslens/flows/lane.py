@@ -30,7 +30,6 @@ from tlslens.packets.tcp import FLAG_MASK
 from tlslens.packets.types import ACK, FIN, RST, SYN
 
 if TYPE_CHECKING:
-    from tlslens.capture.types import CaptureItem
     from tlslens.flows.table import Flow, FlowTable
     from tlslens.packets.types import TcpSegment
 
@@ -104,9 +103,10 @@ class FastLane:
             self.entries[reverse] = _IGNORE
         self.ignored += 2
 
-    def take(self, item: CaptureItem) -> bool:
-        """Handle ``item`` (an Ethernet frame) here; False: it goes the general way."""
-        data = item[4]
+    def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
+        """Handle this Ethernet frame here; False: it goes the general way.
+
+        The capture reader's prefilter: called before a CaptureItem is made."""
         n_data = len(data)
         if n_data < 54 or data.__class__ is not bytes:
             return False
@@ -151,7 +151,6 @@ class FastLane:
         if n and (seq - isn) & _MASK32 != d.next & _MASK32:
             return False
         # What FlowTable.add would do for this segment.
-        frame, ts_ns = item[0], item[1]
         flow.packets += 1
         flow.last_frame = frame
         flow.last_ts = ts_ns

@@ -51,8 +51,8 @@ def lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     taken = [0]
     real = FastLane.take
 
-    def counting(self: FastLane, item: object) -> bool:
-        ok = real(self, item)  # type: ignore[arg-type]
+    def counting(self: FastLane, data: bytes, frame: int, ts_ns: int) -> bool:
+        ok = real(self, data, frame, ts_ns)
         taken[0] += ok
         return ok
 
