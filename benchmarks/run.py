@@ -6,7 +6,8 @@
 
 Tools (``--tools``; default: all four, ssldump skipped when it is not installed;
 ``--analyze-jobs N`` adds ``tlslens-jN``, the full analysis with ``--jobs N``, also
-compared with tshark):
+compared with tshark; ``--fingerprint-jobs N`` adds ``fingerprint-jN``, compared with
+ssldump; the plain ``tlslens`` and ``fingerprint`` rows are one process, ``--jobs 1``):
 ``tlslens`` is the full analysis (``tlslens analyze --format ndjson``), ``fingerprint``
 is ``tlslens fingerprint`` (hello fields and fingerprints only), ``tshark`` pulls the
 handshake fields with ``-T fields``, ``ssldump`` prints every record and the hello
@@ -60,12 +61,14 @@ def tlslens_cmd(capture: Path, base: str, jobs: int = 1) -> list[str]:
     """The full analysis, streamed as NDJSON (one connection per line); ``jobs`` > 1 runs
     it over that many worker processes (``analyze --jobs``)."""
     return [*shlex.split(base), "analyze", str(capture), "--format", "ndjson", "-q",
-            *(["--jobs", str(jobs)] if jobs != 1 else []), "-o", os.devnull]
+            "--jobs", str(jobs), "-o", os.devnull]
 
 
-def fingerprint_cmd(capture: Path, base: str) -> list[str]:
-    """Hello fields and fingerprints only, in the default (text) format."""
-    return [*shlex.split(base), "fingerprint", str(capture), "-o", os.devnull]
+def fingerprint_cmd(capture: Path, base: str, jobs: int = 1) -> list[str]:
+    """Hello fields and fingerprints only, in the default (text) format. ``--jobs`` is
+    always given: without it both commands use every core on files over 64 MiB."""
+    return [*shlex.split(base), "fingerprint", str(capture), "--jobs", str(jobs),
+            "-o", os.devnull]
 
 
 def ssldump_cmd(capture: Path) -> list[str]:
@@ -206,6 +209,7 @@ def ratios(results: list[Result]) -> dict[str, dict[str, float | None]]:
     by_tool = {r.tool: r for r in results}
     out: dict[str, dict[str, float | None]] = {}
     jobs = [(r.tool, "tshark") for r in results if r.tool.startswith("tlslens-j")]
+    jobs += [(r.tool, "ssldump") for r in results if r.tool.startswith("fingerprint-j")]
     for a_name, b_name in (*PAIRS, *jobs):
         if a_name in by_tool and b_name in by_tool:
             a, b = by_tool[a_name], by_tool[b_name]
@@ -237,6 +241,9 @@ def compare(args: argparse.Namespace) -> int:
     if args.analyze_jobs is not None:
         commands[f"tlslens-j{args.analyze_jobs}"] = tlslens_cmd(capture, args.tlslens,
                                                                args.analyze_jobs)
+    if args.fingerprint_jobs is not None:
+        commands[f"fingerprint-j{args.fingerprint_jobs}"] = fingerprint_cmd(
+            capture, args.tlslens, args.fingerprint_jobs)
     load_before = _load()
     results = measure_all(commands, args.repeat, packets, size)
     load_after = _load()
@@ -298,6 +305,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tlslens", default="tlslens", help="command that runs the tlslens CLI")
     p.add_argument("--analyze-jobs", type=int, default=None, metavar="N",
                    help="also time the full analysis with --jobs N (0: one per core)")
+    p.add_argument("--fingerprint-jobs", type=int, default=None, metavar="N",
+                   help="also time tlslens fingerprint with --jobs N (0: one per core), "
+                   "compared with ssldump")
     p.add_argument("--scale-check", nargs=2, type=Path, metavar=("SMALL", "BIG"),
                    help="compare tlslens peak RSS on a capture and a larger one")
     args = p.parse_args(argv)

@@ -154,19 +154,28 @@ def test_summarize_keeps_the_fastest_runs_cpu_and_the_highest_rss() -> None:
     failed = run.summarize("ssldump", ["z"], [run.Run(0.1, 0.1, 1, 1, 0, "boom\nbad")], 100, 1)
     assert not failed.ok and failed.error == "exit 1: bad"
     pairs = run.ratios([result, other, failed, dataclasses.replace(result, tool="fingerprint"),
-                        dataclasses.replace(result, tool="tlslens-j2", seconds=0.5)])
+                        dataclasses.replace(result, tool="tlslens-j2", seconds=0.5),
+                        dataclasses.replace(result, tool="fingerprint-j2", seconds=0.5)])
     assert pairs["tlslens-j2/tshark"]["seconds"] == 0.125
+    assert pairs["fingerprint-j2/ssldump"]["seconds"] is None  # ssldump failed
     assert pairs["tlslens/tshark"] == {"seconds": 0.25, "cpu_seconds": 0.45, "peak_rss": 0.5}
     assert pairs["fingerprint/ssldump"]["seconds"] is None  # ssldump failed: no ratio
 
 
-def test_analyze_jobs_adds_the_parallel_analysis_only_when_asked(tiny_pcap: Path) -> None:
-    assert "--jobs" not in run.tlslens_cmd(tiny_pcap, "tlslens")
+def test_jobs_rows_are_added_only_when_asked_and_the_plain_rows_use_one_process(
+        tiny_pcap: Path) -> None:
+    # Without --jobs both commands would use every core on a big file: always explicit.
+    assert run.tlslens_cmd(tiny_pcap, "tlslens")[-4:] == ["--jobs", "1", "-o", os.devnull]
+    assert run.fingerprint_cmd(tiny_pcap, "tlslens")[-4:] == ["--jobs", "1", "-o", os.devnull]
     assert run.tlslens_cmd(tiny_pcap, "python -m tlslens", 2)[:5] == [
         "python", "-m", "tlslens", "analyze", str(tiny_pcap)]
     assert run.tlslens_cmd(tiny_pcap, "tlslens", 2)[-4:] == ["--jobs", "2", "-o", os.devnull]
-    assert run.parse_args([str(tiny_pcap)]).analyze_jobs is None
+    assert run.fingerprint_cmd(tiny_pcap, "tlslens", 2)[-4:] == ["--jobs", "2", "-o",
+                                                                 os.devnull]
+    args = run.parse_args([str(tiny_pcap)])
+    assert args.analyze_jobs is None and args.fingerprint_jobs is None
     assert run.parse_args([str(tiny_pcap), "--analyze-jobs", "0"]).analyze_jobs == 0
+    assert run.parse_args([str(tiny_pcap), "--fingerprint-jobs", "2"]).fingerprint_jobs == 2
 
 
 def test_tools_all_skips_external_tools_that_are_not_installed(
