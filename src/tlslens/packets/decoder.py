@@ -30,9 +30,9 @@ _ADDR_CACHE_MAX = 1 << 16
 
 # Ethernet + IPv4 without options: ethertype, version/IHL, total length, flags/offset,
 # protocol, addresses. Ethernet + IPv6: ethertype, payload length, next header, addresses.
-ETH_IPV4_TCP_HEAD = struct.Struct("!12xHBxH2xHxB2x4s4sHHIIH")
-ETH_IPV6_HEAD = struct.Struct("!12xH4xHBx16s16s")
-TCP_HEAD = struct.Struct("!HHIIH")
+_ETH_IPV4_TCP = struct.Struct("!12xHBxH2xHxB2x4s4sHHIIH")
+_ETH_IPV6 = struct.Struct("!12xH4xHBx16s16s")
+_TCP = struct.Struct("!HHIIH")
 _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__
 
 
@@ -63,7 +63,7 @@ class PacketDecoder:
             # One unpack reads Ethernet, an option-less IPv4 header and the TCP header;
             # the fields are only trusted once the ethertype and IHL say so.
             (et, vhl, total, frag, proto, src, dst, sport, dport, seq, ack,
-             offflags) = ETH_IPV4_TCP_HEAD.unpack_from(data)
+             offflags) = _ETH_IPV4_TCP.unpack_from(data)
             if et == 0x0800:
                 if vhl == 0x45 and proto == 6 and not frag & 0x3FFF and 40 <= total <= len(
                         data) - 14:
@@ -76,9 +76,9 @@ class PacketDecoder:
                                                  ack, offflags & FLAG_MASK,
                                                  data[34 + hl:14 + total]))
             elif et == 0x86DD and len(data) >= 74:
-                _, plen, nh, src, dst = ETH_IPV6_HEAD.unpack_from(data)
+                _, plen, nh, src, dst = _ETH_IPV6.unpack_from(data)
                 if nh == 6 and 20 <= plen <= len(data) - 54 and data[14] >> 4 == 6:
-                    sport, dport, seq, ack, offflags = TCP_HEAD.unpack_from(data, 54)
+                    sport, dport, seq, ack, offflags = _TCP.unpack_from(data, 54)
                     hl = (offflags >> 12) << 2
                     if 20 <= hl <= plen:
                         names = self._names
