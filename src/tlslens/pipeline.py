@@ -182,6 +182,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     lane = FastLane(table, mute=options.hellos_only)
     progress, items = options.on_progress, 0
     shard, use_lane = options.shard, options.fast_lane
+    mine = _shard_test(shard if shard is not None else (0, 1))
     if use_lane:  # a finished handshake's packets (or another shard's): the fast lane
         reader.prefilter = lane.take
     decode, add = decoder.decode, table.add  # the per-packet loop: no attribute lookups
@@ -196,7 +197,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             continue
         seg = decode(item)
         if seg is not None:
-            if shard is None or shard_of(seg, shard[1]) == shard[0]:
+            if shard is None or mine(seg):
                 add(seg)
             else:
                 lane.ignore(seg)
@@ -213,6 +214,24 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
         format=reader.info.format, compressed=reader.info.compressed,
         link_types=tuple(reader.link_types), packets=reader.packets, bytes=reader.bytes,
         first_ns=reader.first_ts_ns, last_ns=reader.last_ts_ns)
+
+
+def _shard_test(shard: tuple[int, int]) -> Callable[[TcpSegment], bool]:
+    """Whether a segment's connection is in ``shard`` (k, n); remembered per directed
+    4-tuple, since a connection's packets all ask (bounded: starts over when full)."""
+    k, n = shard
+    memo: dict[tuple[str, int, str, int], bool] = {}
+
+    def mine(seg: TcpSegment) -> bool:
+        key = (seg[2], seg[4], seg[3], seg[5])
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) >= 1 << 16:
+                memo.clear()
+            hit = memo[key] = shard_of(seg, n) == k
+        return hit
+
+    return mine
 
 
 def shard_of(seg: TcpSegment, n: int) -> int:
