@@ -2,20 +2,20 @@
 
 This is where flow facts (endpoints, SYN) and session facts (hellos, messages) meet:
 roles are settled, certificates summarised, fingerprints computed; then analysis.assess
-verifies, finds and judges.
+verifies, finds and judges (its two halves, so that the connection is created only twice).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from tlslens.analysis.assess import assess
+from tlslens.analysis.assess import conclusion, verification
 from tlslens.analysis.esim import esim_for
 from tlslens.analysis.fingerprints import (
     client_fingerprints,
     connection_fingerprints,
     server_fingerprints,
+    with_server,
 )
 from tlslens.analysis.model import (
     AlertLine,
@@ -24,6 +24,7 @@ from tlslens.analysis.model import (
     MessageLine,
     TlsConnection,
     Verdict,
+    evolve,
 )
 from tlslens.anomalies import Anomaly
 from tlslens.flows.table import Flow
@@ -31,6 +32,10 @@ from tlslens.tls import messages as m
 from tlslens.tls.session import HISTORY_LETTERS, TlsSession
 from tlslens.x509.certs import summarize_certificate
 from tlslens.x509.ocsp import decode_ocsp_response
+
+#: The verification fields of a connection built without verifying (hellos only).
+_NOT_VERIFIED: dict[str, Any] = {"server_key_exchange_valid": None, "chain": (),
+                                 "hostname_match": None}
 
 
 def _client_side(flow: Flow, session: TlsSession) -> tuple[int, bool]:
@@ -105,12 +110,12 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     if not flow.syn_seen and not flow.synack_seen:
         anomalies.insert(0, Anomaly("tcp.midstream", "no SYN: the capture starts inside "
                                     "this connection", flow.first_frame))
-    messages = tuple(MessageLine(e.frame, e.ts_ns, direction(e.side), e.type, e.length,
-                                 e.encrypted, e.decrypted) for e in st.entries
-                     if e.type != "limit")
-    history = "".join(
-        (HISTORY_LETTERS.get(e.type, "?").upper() if direction(e.side) == "client"
-         else HISTORY_LETTERS.get(e.type, "?")) for e in st.entries[:200])
+    messages = tuple([MessageLine(e.frame, e.ts_ns, direction(e.side), e.type, e.length,
+                                  e.encrypted, e.decrypted) for e in st.entries
+                      if e.type != "limit"])
+    history = "".join([
+        (HISTORY_LETTERS.get(e.type, "?").upper() if e.side == client_side
+         else HISTORY_LETTERS.get(e.type, "?")) for e in st.entries[:200]])
     client_hellos = tuple(HelloRecord(f, "client", ch) for f, ch in st.client_hellos)
     server_hellos = tuple(HelloRecord(f, "server", sh) for f, sh in st.server_hellos)
 
@@ -151,7 +156,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     # The connection's fingerprints are the first hellos' (computed once, above).
     fps = hello_fps[0] if hello_fps else connection_fingerprints(None, None)
     if sh_fps:
-        fps = replace(fps, ja3s=sh_fps[0].ja3s, ja3s_full=sh_fps[0].ja3s_full)
+        fps = with_server(fps, sh_fps[0])
 
     app = {direction(s): session.application_data(s) for s in (0, 1)}
     decryption, cv_valid = _decryption(session, anomalies)
@@ -159,18 +164,22 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
                              a.encrypted, a.decrypted) for a in st.alerts)
     (ip0, port0), (ip1, port1) = flow.endpoints
     ends = {0: Endpoint(ip0, port0), 1: Endpoint(ip1, port1)}
+    server_name = first_ch.server_name if first_ch else None
+    verified = _NOT_VERIFIED if hellos_only else verification(
+        certificates=server_certs, server_key_exchange=st.server_key_exchange,
+        client_hellos=client_hellos, server_hellos=server_hellos, server_name=server_name,
+        start_ns=flow.first_ts)
     conn = TlsConnection(
         id=conn_id, client=ends[client_side], server=ends[1 - client_side],
         direction_inferred=inferred, start_ns=flow.first_ts, end_ns=flow.last_ts,
         first_frame=flow.first_frame,
-        state=state, version=version, cipher_suite=cipher,
-        server_name=first_ch.server_name if first_ch else None,
+        state=state, version=version, cipher_suite=cipher, server_name=server_name,
         alpn=final_sh.alpn if final_sh else None,
         resumed=_resumed(session, version), messages=messages, history=history,
         app_data=app, client_hellos=client_hellos, server_hellos=server_hellos,
         certificates=server_certs, certificate_entry_extensions=entry_exts,
         client_certificates=client_certs, certificate_request=st.certificate_request,
-        server_key_exchange=st.server_key_exchange, server_key_exchange_valid=None,
+        server_key_exchange=st.server_key_exchange,
         client_key_exchange=st.client_key_exchange,
         certificate_verify=tuple((direction(s), cv, cv_valid[i] if i < len(cv_valid) else None)
                                  for i, (s, cv) in enumerate(st.certificate_verify)),
@@ -180,13 +189,13 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
                               if st.encrypted_extensions else None),
         alerts=alerts, fingerprints=fps, hello_fingerprints=hello_fps,
         server_hello_fingerprints=sh_fps, verdict=Verdict("acceptable"),
-        anomalies=tuple(anomalies), decryption=decryption)
+        anomalies=tuple(anomalies), decryption=decryption, **verified)
     if hellos_only:
         return conn
-    esim, esim_findings = esim_for(conn)  # the eSIM profile (analysis/esim/)
-    if esim is not None:
-        conn = replace(conn, esim=esim, findings=conn.findings + esim_findings)
-    return assess(conn)
+    # assess(), with the verification already in: the eSIM profile (analysis/esim/)
+    # reads no verification field, and its findings come after the rules' own.
+    esim, esim_findings = esim_for(conn)
+    return evolve(conn, esim=esim, **conclusion(conn, esim_findings))
 
 
 def _decryption(session: TlsSession, anomalies: list[Anomaly]

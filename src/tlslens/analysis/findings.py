@@ -14,6 +14,7 @@ read on its own against the RFC it cites, and a new one is one line in :data:`RU
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,9 @@ __all__ = ["RULES", "SEVERITIES", "Rule", "evaluate", "random_reads_as_time"]
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 #: A hello random whose first 4 bytes are this close to the capture time holds a clock.
 PLAUSIBLE_CLOCK_SKEW = 86_400
+#: The longest hello lists whose verdicts are cached (real hellos offer at most ~100
+#: values; a hostile capture's longer lists would fill the caches' memory).
+CACHED_LIST_MAX = 256
 
 Hit = tuple[str, dict[str, Any]]  # (severity, params)
 
@@ -131,7 +135,11 @@ def random_reads_as_time(random: bytes, at_ns: int) -> bool:
 
 
 def _day(t: _dt.datetime) -> str:
-    return f"{t:%Y-%m-%d}"
+    """``YYYY-MM-DD``, spelled out rather than strftime'd (a few per connection): the
+    same text for every four-digit year; earlier years keep strftime's own form."""
+    if t.year < 1000:
+        return f"{t:%Y-%m-%d}"
+    return f"{t.year}-{t.month:02d}-{t.day:02d}"
 
 
 # -- rules --------------------------------------------------------------------------------
@@ -262,10 +270,10 @@ def weak_key(c: TlsConnection) -> Iterable[Hit]:
 
 
 def cert_expired(c: TlsConnection) -> Iterable[Hit]:
-    at = _at(c)
     for link in c.chain:
         if link.validity != "expired":
             continue
+        at = _at(c)
         cert = c.certificates[link.index]
         yield "high", {"i": link.index, "role": cert_role(c, link.index),
                        "name": cert_name(cert), "subject": cert.subject,
@@ -274,10 +282,10 @@ def cert_expired(c: TlsConnection) -> Iterable[Hit]:
 
 
 def cert_not_yet_valid(c: TlsConnection) -> Iterable[Hit]:
-    at = _at(c)
     for link in c.chain:
         if link.validity != "not_yet_valid":
             continue
+        at = _at(c)
         cert = c.certificates[link.index]
         yield "high", {"i": link.index, "role": cert_role(c, link.index),
                        "name": cert_name(cert), "subject": cert.subject,
@@ -363,8 +371,8 @@ def tls_compression(c: TlsConnection) -> Iterable[Hit]:
 
 def heartbeat_enabled(c: TlsConnection) -> Iterable[Hit]:
     sh = _final_sh(c)
-    exts = list(sh.extensions if sh is not None else ()) + list(c.encrypted_extensions or ())
-    if any(e.code == EXT_HEARTBEAT for e in exts):
+    if (sh is not None and sh.extension(EXT_HEARTBEAT) is not None) or any(
+            e.code == EXT_HEARTBEAT for e in c.encrypted_extensions or ()):
         yield "low", {}
 
 
@@ -398,13 +406,23 @@ def random_not_time(c: TlsConnection) -> Iterable[Hit]:
             and not random_reads_as_time(sh.random, c.start_ns):
         sides.append(("server", sh.random))
     if sides:
-        yield "info", {"sides": tuple(Term(f"side.{s}") for s, _ in sides),
+        yield "info", {"sides": tuple(_SIDE_TERMS[s] for s, _ in sides),
                        "read": _gmt(sides[0][1]), "capture": _day(_at(c))}
 
 
+#: The sides as terms (made once: a hit per connection names them).
+_SIDE_TERMS = {"client": Term("side.client"), "server": Term("side.server")}
+
+
+#: The proleptic ordinal of 1970-01-01, day 0 of gmt_unix_time.
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+
+
 def _gmt(random: bytes) -> str:
+    """The UTC day of the random's gmt_unix_time (an unsigned 32-bit count of seconds,
+    so 1970 to 2106: isoformat() writes it exactly as ``%Y-%m-%d`` would)."""
     secs = int.from_bytes(random[:4], "big")
-    return f"{_dt.datetime.fromtimestamp(secs, _dt.UTC):%Y-%m-%d}"
+    return _dt.date.fromordinal(_EPOCH_ORDINAL + secs // 86_400).isoformat()
 
 
 def session_new(c: TlsConnection) -> Iterable[Hit]:
@@ -466,34 +484,61 @@ def weak_offer(c: TlsConnection) -> Iterable[Hit]:
     ch = _first_ch(c)
     if ch is None or ch.sslv2_format:
         return
+    suites = ch.cipher_suites
+    offer = (_weak_offer_cached if len(suites) <= CACHED_LIST_MAX else _weak_offer)(suites)
+    if offer is not None:
+        n, shown = offer
+        yield "low", {"n": n, "total": len(ch.cipher_suites), "suites": shown}
+
+
+def _weak_offer(suites: tuple[int, ...]) -> tuple[int, str] | None:
+    """(how many, the list as shown) of the broken suites in an offer; None if none.
+    Cached below for lists of real size: a capture's clients send the same few."""
     bad = []
-    for code in ch.cipher_suites:
+    for code in suites:
         s = components(code)
         if s is not None and s.kind == "cipher_suite" and any(
                 sev in ("critical", "high") for sev, _ in _weak_reasons(s)):
             bad.append(code)
-    if bad:
-        shown = ", ".join(_suite_name(x) for x in bad[:4])
-        more = len(bad) - 4
-        yield "low", {"n": len(bad), "total": len(ch.cipher_suites),
-                      "suites": shown + (f", ... (+{more})" if more > 0 else "")}
+    if not bad:
+        return None
+    shown = ", ".join(_suite_name(x) for x in bad[:4])
+    more = len(bad) - 4
+    return len(bad), shown + (f", ... (+{more})" if more > 0 else "")
+
+
+_weak_offer_cached = functools.lru_cache(maxsize=1024)(_weak_offer)
 
 
 def grease(c: TlsConnection) -> Iterable[Hit]:
     ch = _first_ch(c)
     if ch is None or ch.sslv2_format:
         return
-    where = []
-    if any(is_grease(v) for v in ch.cipher_suites):
-        where.append("cipher_suites")
-    if any(is_grease(e.code) for e in ch.extensions):
-        where.append("extensions")
-    if any(is_grease(v) for v in ch.supported_groups):
-        where.append("supported_groups")
-    if any(is_grease(v) for v in ch.supported_versions):
-        where.append("supported_versions")
+    lists = (ch.cipher_suites, ch.extension_types, ch.supported_groups,
+             ch.supported_versions)
+    cached = sum(map(len, lists)) <= CACHED_LIST_MAX
+    where = (_grease_where_cached if cached else _grease_where)(*lists)
     if where:
-        yield "info", {"where": ", ".join(where)}
+        yield "info", {"where": where}
+
+
+def _grease_where(suites: tuple[int, ...], extensions: tuple[int, ...],
+                  groups: tuple[int, ...], versions: tuple[int, ...]) -> str:
+    """The hello lists that hold GREASE values, comma-joined ("" for none). Cached below
+    for lists of real size: a capture's clients send the same few."""
+    where = []
+    if any(is_grease(v) for v in suites):
+        where.append("cipher_suites")
+    if any(is_grease(v) for v in extensions):
+        where.append("extensions")
+    if any(is_grease(v) for v in groups):
+        where.append("supported_groups")
+    if any(is_grease(v) for v in versions):
+        where.append("supported_versions")
+    return ", ".join(where)
+
+
+_grease_where_cached = functools.lru_cache(maxsize=1024)(_grease_where)
 
 
 def hello_retry(c: TlsConnection) -> Iterable[Hit]:
@@ -546,5 +591,12 @@ def evaluate(c: TlsConnection, rules: Iterable[Rule] = RULES) -> tuple[Finding, 
     for rule in rules:
         for severity, params in rule.check(c):
             out.append(Finding(rule.id, severity, params=tuple(params.items())))
-    order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
-    return tuple(sorted(out, key=lambda f: order.get(f.severity, 99)))
+    return tuple(sorted(out, key=_severity_rank))
+
+
+#: Sort rank of each severity: the worst first, unknown ones last.
+_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+
+
+def _severity_rank(f: Finding) -> int:
+    return _RANK.get(f.severity, 99)

@@ -21,11 +21,11 @@ Rules (details and every case where reference implementations disagree: docs/fin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from tlslens.registry import is_grease
 from tlslens.tls.messages import ClientHello, ServerHello
 from tlslens.tls.reader import DecodeError, Reader
 
@@ -96,12 +96,24 @@ def _join(items: tuple[str, ...], suffix: tuple[str, ...] = ()) -> str:
     return f"{text}_{','.join(suffix)}" if suffix else text
 
 
+#: The 16 RFC 8701 GREASE values 0x0A0A, 0x1A1A, ... 0xFAFA (exactly what
+#: ``registry.is_grease`` accepts): a set lookup per value, since a hello's lists are
+#: filtered several times per fingerprint.
+_GREASE = frozenset(range(0x0A0A, 0x10000, 0x1010))
+
+
 def _no_grease(values: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(v for v in values if not is_grease(v))
+    return tuple([v for v in values if v not in _GREASE])
 
 
 def _dash(values: tuple[int, ...]) -> str:
-    return "-".join(str(v) for v in values)
+    return "-".join(map(str, values))
+
+
+#: Hex forms by value: formatting is most of JA4's cost, and hellos name the same few
+#: hundred code points. Bounded; cleared when full.
+_HEX: dict[int, str] = {}
+_HEX_MAX = 8192
 
 
 def _hex4(values: tuple[int, ...]) -> tuple[str, ...]:
@@ -109,7 +121,14 @@ def _hex4(values: tuple[int, ...]) -> tuple[str, ...]:
 
     A TLS suite carried in an SSLv2-format hello (0x00XXXX) thus renders as the same
     "XXXX" it has in a normal hello (docs/fingerprints.md)."""
-    return tuple(f"{v:04x}" if v <= 0xFFFF else f"{v:06x}" for v in values)
+    try:
+        return tuple([_HEX[v] for v in values])
+    except KeyError:
+        if len(_HEX) + len(values) > _HEX_MAX:
+            _HEX.clear()
+        for v in values:
+            _HEX[v] = f"{v:04x}" if v <= 0xFFFF else f"{v:06x}"
+        return tuple([_HEX[v] for v in values])
 
 
 # -- JA3 / ja3n / JA3S --------------------------------------------------------------------
@@ -137,8 +156,11 @@ def ja3s_string(sh: ServerHello) -> str | None:
     """The JA3S string (``ja3s_full``); None for an SSLv2 SERVER-HELLO (no single cipher)."""
     if sh.sslv2_format or sh.cipher_suite is None:
         return None
-    exts = _dash(_no_grease(sh.extension_types))
-    return f"{sh.legacy_version},{sh.cipher_suite},{exts}"
+    return _ja3s(sh.legacy_version, sh.cipher_suite, sh.extension_types)
+
+
+def _ja3s(version: int, cipher_suite: int, extension_types: tuple[int, ...]) -> str:
+    return f"{version},{cipher_suite},{_dash(_no_grease(extension_types))}"
 
 
 # -- JA4 ----------------------------------------------------------------------------------
@@ -199,13 +221,14 @@ def ja4_parts(ch: ClientHello, transport: str = "t") -> Ja4Parts:
     sni = "d" if EXT_SERVER_NAME in exts else "i"
     prefix = (f"{transport}{ja4_version(ch)}{sni}{min(len(ciphers), 99):02d}"
               f"{min(len(exts), 99):02d}{ja4_alpn(first_alpn_bytes(ch))}")
-    kept = tuple(e for e in exts if e not in (EXT_SERVER_NAME, EXT_ALPN))
+    ciphers_hex, exts_hex = _hex4(ciphers), _hex4(exts)
+    kept = [h for e, h in zip(exts, exts_hex) if e != EXT_SERVER_NAME and e != EXT_ALPN]
     return Ja4Parts(
         prefix=prefix,
-        ciphers_sorted=tuple(sorted(_hex4(ciphers))),
-        ciphers_original=_hex4(ciphers),
-        extensions_sorted=tuple(sorted(_hex4(kept))),
-        extensions_original=_hex4(exts),
+        ciphers_sorted=tuple(sorted(ciphers_hex)),
+        ciphers_original=ciphers_hex,
+        extensions_sorted=tuple(sorted(kept)),
+        extensions_original=exts_hex,
         signature_algorithms=_hex4(_no_grease(ch.signature_algorithms)),
     )
 
@@ -256,8 +279,30 @@ def _client_fingerprints(ch: ClientHello, transport: str) -> Fingerprints:
 
 def server_fingerprints(sh: ServerHello) -> Fingerprints:
     """JA3S of one ServerHello (a HelloRetryRequest too); every other key None."""
-    full = ja3s_string(sh)
-    return Fingerprints(ja3s=_md5(full) if full is not None else None, ja3s_full=full)
+    if sh.sslv2_format or sh.cipher_suite is None:
+        return Fingerprints()
+    exts = sh.extension_types
+    make = _server_fingerprints_cached if len(exts) <= 256 else _server_fingerprints
+    return make(sh.legacy_version, sh.cipher_suite, exts)
+
+
+def _server_fingerprints(version: int, cipher_suite: int,
+                         extension_types: tuple[int, ...]) -> Fingerprints:
+    """JA3S by the only fields it reads: a server answers alike connection after
+    connection."""
+    full = _ja3s(version, cipher_suite, extension_types)
+    return Fingerprints(ja3s=_md5(full), ja3s_full=full)
+
+
+#: Cached for any real ServerHello (a hostile one's long list is not kept).
+_server_fingerprints_cached = functools.lru_cache(maxsize=4096)(_server_fingerprints)
+
+
+@functools.lru_cache(maxsize=4096)
+def with_server(client: Fingerprints, server: Fingerprints) -> Fingerprints:
+    """``client``'s fingerprints with ``server``'s JA3S: a connection's, made once per
+    pair (both come from the caches above)."""
+    return replace(client, ja3s=server.ja3s, ja3s_full=server.ja3s_full)
 
 
 def connection_fingerprints(ch: ClientHello | None, sh: ServerHello | None,
@@ -266,5 +311,4 @@ def connection_fingerprints(ch: ClientHello | None, sh: ServerHello | None,
     client = client_fingerprints(ch, transport) if ch is not None else Fingerprints()
     if sh is None:
         return client
-    server = server_fingerprints(sh)
-    return replace(client, ja3s=server.ja3s, ja3s_full=server.ja3s_full)
+    return with_server(client, server_fingerprints(sh))

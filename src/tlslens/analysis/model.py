@@ -7,6 +7,8 @@ Reports are pure functions of these values.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +162,25 @@ class TlsConnection:
         from tlslens.report.json_report import connection_to_dict
 
         return connection_to_dict(self, lang)
+
+
+_CONNECTION_FIELDS = tuple(f.name for f in dataclasses.fields(TlsConnection))
+_connection_values = operator.attrgetter(*_CONNECTION_FIELDS)
+_CONNECTION_INDEX = {name: i for i, name in enumerate(_CONNECTION_FIELDS)}
+
+
+def evolve(c: TlsConnection, **changes: Any) -> TlsConnection:
+    """``dataclasses.replace(c, **changes)`` for the class built once per connection.
+
+    Why not ``replace`` itself: it checks and copies each of the ~45 fields by name, a
+    visible cost per connection; here all values are read at once and passed in field
+    order. A subclass (none exists) goes through ``replace``."""
+    if type(c) is not TlsConnection:
+        return dataclasses.replace(c, **changes)
+    values = list(_connection_values(c))
+    for name, value in changes.items():
+        values[_CONNECTION_INDEX[name]] = value
+    return TlsConnection(*values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ TLS 1.3 CertificateVerify needs the transcript hash, so it is left to decryption
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
+from tlslens.analysis.memo import IdentityCache
 from tlslens.analysis.model import ChainLink
 from tlslens.tls import messages as m
 from tlslens.x509.certs import CertSummary, verify_signed_by
@@ -202,6 +204,15 @@ def _issues(child: CertSummary, parent: CertSummary) -> tuple[bool | None, bool 
     return names, sig
 
 
+#: Chain links by chain (and validities): a capture sends the same few chains again and
+#: again, and checking each link's signature is the costly part. Identical certificates
+#: are the same CertSummary (x509.certs caches them by DER), so they are verified once.
+_CHAINS: IdentityCache[tuple[ChainLink, ...]] = IdentityCache(512)
+#: SAN and CN of leaves, by leaf (read for the host-name check and its finding).
+_LEAF_NAMES: IdentityCache[tuple[tuple[str, ...], tuple[str, ...], str | None]] = \
+    IdentityCache(512)
+
+
 def chain_links(certs: Sequence[CertSummary], at: _dt.datetime) -> tuple[ChainLink, ...]:
     """Check each certificate of the chain as sent against the next one.
 
@@ -209,9 +220,21 @@ def chain_links(certs: Sequence[CertSummary], at: _dt.datetime) -> tuple[ChainLi
     4.4.2 relaxes the order but clients still have to find the issuer. When the next one
     does not issue a certificate, another sent certificate that does is looked for, so a
     merely misordered chain (``out_of_order``) is told apart from a broken one."""
+    if not certs:
+        return ()
+    validities = tuple(validity_at(cert, at) if cert.parsed else "unknown" for cert in certs)
+    key = IdentityCache.key(certs, validities)
+    links = _CHAINS.get(key)
+    if links is None:
+        links = _CHAINS.put(key, certs, _chain_links(certs, validities))
+    return links
+
+
+def _chain_links(certs: Sequence[CertSummary], validities: tuple[str, ...],
+                 ) -> tuple[ChainLink, ...]:
     out: list[ChainLink] = []
     for i, cert in enumerate(certs):
-        validity = validity_at(cert, at) if cert.parsed else "unknown"
+        validity = validities[i]
         last = i == len(certs) - 1
         if cert.self_signed:  # its own issuer; a root belongs at the end (RFC 5246 7.4.2)
             out.append(ChainLink(i, validity, None, None, None, cert.self_signature_valid,
@@ -240,6 +263,14 @@ def chain_links(certs: Sequence[CertSummary], at: _dt.datetime) -> tuple[ChainLi
 
 def leaf_dns_names(leaf: CertSummary) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
     """(SAN dNSNames, SAN iPAddresses, subject CN) of the leaf."""
+    key = IdentityCache.key((leaf,))
+    names = _LEAF_NAMES.get(key)
+    if names is None:
+        names = _LEAF_NAMES.put(key, (leaf,), _leaf_dns_names(leaf))
+    return names
+
+
+def _leaf_dns_names(leaf: CertSummary) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
     san = _ext_value(leaf, "subjectAltName")
     dns: list[str] = []
     ips: list[str] = []
@@ -294,7 +325,14 @@ def hostname_matches(sni: str | None, leaf: CertSummary | None) -> bool | None:
     no dNSName at all (6.4.4). None when there is no SNI or no readable leaf."""
     if not sni or leaf is None or not leaf.parsed:
         return None
-    dns, ips, cn = leaf_dns_names(leaf)
+    return _names_match(sni, *leaf_dns_names(leaf))
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_match(sni: str, dns: tuple[str, ...], ips: tuple[str, ...], cn: str | None,
+                 ) -> bool:
+    """The host-name check on the leaf's names; cached because clients ask the same few
+    servers by the same few names."""
     try:
         addr = ipaddress.ip_address(sni)
     except ValueError:

@@ -8,6 +8,7 @@ English has, and a test fails when one is missing, so no report mixes languages.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import locale
 import os
@@ -63,3 +64,10 @@ class Translator:
     def __call__(self, key: str, **kwargs: object) -> str:
         template = self.catalogue[key]
         return template.format(**kwargs) if kwargs else template
+
+
+@functools.lru_cache(maxsize=16)
+def translator(lang: str = "en") -> Translator:
+    """The shared :class:`Translator` of ``lang`` (a report renders each connection
+    with one; it holds nothing but the language and its catalogue)."""
+    return Translator(lang)

@@ -7,6 +7,7 @@ byte-stable. Every object of one kind has the same keys (absent things are null 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 from typing import Any
 
@@ -16,10 +17,13 @@ from tlslens import __version__
 from tlslens.analysis.esim import localized as esim_localized
 from tlslens.analysis.model import AnalysisResult, TlsConnection
 from tlslens.registry import coded, name, version_name
+from tlslens.report.safe import json_safe
 from tlslens.tls import messages as m
 from tlslens.tls.extensions import dn_rfc4514, wire_text
 
 SCHEMA_VERSION = 1
+#: The longest code-point list whose names are cached (real hellos offer at most ~100).
+CACHED_LIST_MAX = 256
 
 
 _second_texts: dict[int, str] = {}
@@ -42,7 +46,23 @@ def packet_time(ns: int | None) -> str | None:
     return f"{head}.{rem // 1000:06d}Z"
 
 
+#: The proleptic ordinal of 1970-01-01 (Unix day 0).
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+#: 10000-01-01T00:00:00Z: seconds below it (and from 0) have a four-digit year.
+_YEAR_10000 = 253_402_300_800
+
+
 def seconds_time(secs: int) -> str | None:
+    """``YYYY-MM-DDTHH:MM:SSZ`` of a Unix time, None when out of range.
+
+    Spelled out for four-digit years (every hello random read as gmt_unix_time is one,
+    and each is a different second): the same text as strftime, at a fraction of the
+    cost. Other times go through datetime and strftime."""
+    if 0 <= secs < _YEAR_10000:
+        days, rem = divmod(secs, 86_400)
+        hours, rem = divmod(rem, 3600)
+        day = _dt.date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+        return f"{day}T{hours:02d}:{rem // 60:02d}:{rem % 60:02d}Z"
     try:
         t = _dt.datetime.fromtimestamp(secs, _dt.UTC)
     except (OverflowError, OSError, ValueError):
@@ -57,12 +77,27 @@ def version_coded(v: int | None) -> dict[str, Any] | None:
 
 
 def extension_dict(ext: m.Extension) -> dict[str, Any]:
-    return {"code": ext.code, "name": name("extensions", ext.code), "length": len(ext.raw),
+    return {"code": ext.code, "name": _extension_name(ext.code), "length": len(ext.raw),
             "data": ext.data, "raw": ext.raw.hex()}
 
 
+@functools.lru_cache(maxsize=4096)
+def _extension_name(code: int) -> str | None:
+    return name("extensions", code)
+
+
 def _coded_list(table: str, values: tuple[int, ...]) -> list[dict[str, Any]]:
-    return [coded(table, v) for v in values]
+    """``coded`` of each value, as fresh dicts (the caller may change them). Lists
+    longer than any real hello's are not cached (a hostile capture's would fill memory)."""
+    if len(values) > CACHED_LIST_MAX:
+        return [coded(table, v) for v in values]
+    return [{"code": v, "name": n} for v, n in _named(table, values)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _named(table: str, values: tuple[int, ...]) -> tuple[tuple[int, str | None], ...]:
+    """(value, name) of each value. Cached: a capture's hellos repeat a few lists."""
+    return tuple((v, name(table, v)) for v in values)
 
 
 def client_hello_dict(ch: m.ClientHello, fps: Any) -> dict[str, Any]:
@@ -147,10 +182,10 @@ def certificate_request_dict(cr: m.CertificateRequest) -> dict[str, Any]:
 
 def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
     """One connection; findings and the verdict summary in ``lang``."""
-    from tlslens.report.i18n import Translator
+    from tlslens.report.i18n import translator
     from tlslens.report.messages.findings import finding_text, verdict_summary
 
-    t = Translator(lang)
+    t = translator(lang)
     cert_dicts = []
     for i, cert in enumerate(c.certificates):
         exts = c.certificate_entry_extensions[i] if i < len(c.certificate_entry_extensions) \
@@ -172,11 +207,11 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
                       "encrypted": ml.encrypted, "decrypted": ml.decrypted}
                      for ml in c.messages],
         "history": c.history,
-        "application_data": {d: {"records": c.app_data[d][0], "bytes": c.app_data[d][1]}
-                             for d in ("client", "server")},
-        "client_hellos": [dict(client_hello_dict(h.hello, fp), frame=h.frame)
+        "application_data": {"client": _app_data(c.app_data["client"]),
+                             "server": _app_data(c.app_data["server"])},
+        "client_hellos": [_framed(client_hello_dict(h.hello, fp), h.frame)
                           for h, fp in zip(c.client_hellos, c.hello_fingerprints)],
-        "server_hellos": [dict(server_hello_dict(h.hello, fp), frame=h.frame)
+        "server_hellos": [_framed(server_hello_dict(h.hello, fp), h.frame)
                           for h, fp in zip(c.server_hellos, c.server_hello_fingerprints)],
         "certificates": cert_dicts,
         "certificate_request": certificate_request_dict(c.certificate_request)
@@ -210,8 +245,7 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
                     if a.description is not None else None,
                     "encrypted": a.encrypted, "decrypted": a.decrypted} for a in c.alerts],
         "fingerprints": c.fingerprints.to_dict(),
-        "findings": [dict(zip(("id", "severity", "title", "detail"),
-                              (f.id, f.severity, *finding_text(f, t)))) for f in c.findings],
+        "findings": [_finding_dict(f, *finding_text(f, t)) for f in c.findings],
         "esim": esim_localized(c.esim, lang), "decryption": c.decryption,
         "anomalies": [a.to_dict() for a in c.anomalies],
         "chain": [{"index": ln.index, "validity": ln.validity,
@@ -221,6 +255,20 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
                    "out_of_order": ln.out_of_order} for ln in c.chain],
         "hostname_match": c.hostname_match,
     }
+
+
+def _app_data(counts: tuple[int, int]) -> dict[str, int]:
+    return {"records": counts[0], "bytes": counts[1]}
+
+
+def _framed(hello: dict[str, Any], frame: int) -> dict[str, Any]:
+    """The hello's dict with its frame added last (it is new: no copy needed)."""
+    hello["frame"] = frame
+    return hello
+
+
+def _finding_dict(f: Any, title: str, detail: str) -> dict[str, Any]:
+    return {"id": f.id, "severity": f.severity, "title": title, "detail": detail}
 
 
 def result_to_dict(result: AnalysisResult, lang: str = "en") -> dict[str, Any]:
@@ -243,19 +291,22 @@ def encode(doc: Any, indent: bool = True) -> str:
 
     orjson (Rust) writes exactly what ``json.dumps(sort_keys=True, indent=2,
     ensure_ascii=False)`` writes, 10-20x faster: on a big capture the pure-Python
-    indenting encoder was half of the run. Integers beyond 64 bits (which orjson refuses)
-    fall back to the standard library. Terminal-unsafe characters are escaped after."""
-    from tlslens.report.safe import json_safe
-
-    option = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-    if indent:
-        option |= orjson.OPT_INDENT_2
+    indenting encoder was half of the run. A report's keys are strings, so orjson first
+    runs without OPT_NON_STR_KEYS (a fifth faster); it refuses other keys with TypeError,
+    and the document is then written with it. Integers beyond 64 bits (which orjson
+    refuses too) fall back to the standard library. Terminal-unsafe characters are
+    escaped after."""
+    option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
     try:
-        text = orjson.dumps(doc, option=option).decode("utf-8")
+        raw = orjson.dumps(doc, option=option)
     except TypeError:
-        text = json.dumps(doc, sort_keys=True, indent=2 if indent else None,
-                          separators=None if indent else (",", ":"), ensure_ascii=False)
-    return json_safe(text)
+        try:
+            raw = orjson.dumps(doc, option=option | orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            return json_safe(json.dumps(doc, sort_keys=True, indent=2 if indent else None,
+                                        separators=None if indent else (",", ":"),
+                                        ensure_ascii=False))
+    return json_safe(raw.decode("utf-8"))
 
 
 def dumps(doc: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from tlslens.analysis.esim.values import (
     Check,
     CiMatch,
 )
+from tlslens.analysis.memo import IdentityCache
 from tlslens.registry import esim_data as data
 from tlslens.x509.certs import CertSummary, verify_signed_by
 
@@ -171,7 +172,21 @@ def _validity_checks(certs: Sequence[CertSummary], at: _dt.datetime) -> list[Che
     return out
 
 
+#: Link signatures by (child, parent) objects: an eSIM capture sends the same chains
+#: again and again, and identical certificates are verified once.
+_LINKS: IdentityCache[tuple[bool | None]] = IdentityCache(512)
+
+
 def _link(child: CertSummary, parent: CertSummary) -> bool | None:
+    """Does ``parent``'s key verify ``child``'s signature? None when it cannot tell."""
+    key = IdentityCache.key((child, parent))
+    hit = _LINKS.get(key)
+    if hit is None:
+        hit = _LINKS.put(key, (child, parent), (_verify_link(child, parent),))
+    return hit[0]
+
+
+def _verify_link(child: CertSummary, parent: CertSummary) -> bool | None:
     if child.cert is None or parent.cert is None:
         return None
     try:

@@ -7,13 +7,26 @@ from collections.abc import Sequence
 from tlslens.analysis.esim.certfields import _aki, _cn, _key_id, _same_key, _signed_by_ci, _ski
 from tlslens.analysis.esim.lookup import _CI_BY_CN, _CI_BY_KEY, _CI_BY_SHA256
 from tlslens.analysis.esim.values import CiInfo, CiMatch
+from tlslens.analysis.memo import IdentityCache
 from tlslens.registry import esim_data as data
 from tlslens.x509.certs import CertSummary
 
 _MATCH = {True: "verified", False: "mismatch", None: "claimed"}
+#: Matches by chain (the same CertSummary objects): every connection is looked at, the
+#: same few chains come back, and a match may verify a signature with a CI's key.
+_MATCHES: IdentityCache[tuple[CiMatch | None]] = IdentityCache(512)
 
 
 def match_ci(certs: Sequence[CertSummary]) -> CiMatch | None:
+    """The CI the chain (as sent) leads to or claims (see :func:`_match_ci`)."""
+    key = IdentityCache.key(certs)
+    hit = _MATCHES.get(key)
+    if hit is None:
+        hit = _MATCHES.put(key, certs, (_match_ci(certs),))
+    return hit[0]
+
+
+def _match_ci(certs: Sequence[CertSummary]) -> CiMatch | None:
     """The CI the chain (as sent) leads to or claims, from the strongest evidence down.
 
     A certificate whose SHA-256 is a CI's is that CI (verified). One that carries a CI's

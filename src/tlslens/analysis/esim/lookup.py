@@ -41,8 +41,10 @@ def _ci_key(spki: bytes) -> Any:
     return serialization.load_der_public_key(spki)
 
 
+@functools.lru_cache(maxsize=4096)
 def host_rule(host: str | None) -> dict[str, Any] | None:
-    """The SM-DP+/SM-DS rule for a host name: exact host first, then the longest suffix."""
+    """The SM-DP+/SM-DS rule for a host name: exact host first, then the longest suffix.
+    Cached: every connection's SNI is looked up, and clients ask for a few hosts."""
     if not host:
         return None
     host = host.rstrip(".").lower()

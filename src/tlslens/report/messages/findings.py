@@ -9,6 +9,7 @@ TLS_ECDHE_..., certificate names, dates) stay as they are in both languages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 EN: dict[str, str] = {
@@ -430,12 +431,48 @@ def render_value(value: Any, t: Any) -> str:
 
 
 def render_key(key: str, params: Any, t: Any) -> str:
+    """The catalogue entry ``key`` filled with ``params`` in ``t``'s language. A template
+    without fields is the text itself: its params are not rendered for nothing."""
+    template = t.catalogue.get(key)
+    if template is not None and "{" not in template and "}" not in template:
+        return template  # type: ignore[no-any-return]
     return t(key, **{k: render_value(v, t) for k, v in params})
+
+
+#: Rendered texts by (catalogue, language, finding or verdict). The same findings and
+#: verdicts come back connection after connection, and rendering one fills a dozen
+#: templates. Each entry keeps its catalogue, so a hit is for that very catalogue; the
+#: findings and verdicts are frozen, and equal ones render alike (rules give each param
+#: one type). Bounded; cleared when full.
+_RENDERED: dict[tuple[int, str, Any], tuple[dict[str, str], Any]] = {}
+_RENDERED_MAX = 4096
+
+
+def _rendered(what: Any, t: Any, render: Callable[[Any, Any], Any]) -> Any:
+    """``render(what, t)``, remembered per catalogue (computed each time when a param
+    cannot be hashed)."""
+    cat = t.catalogue
+    key = (id(cat), t.lang, what)
+    try:
+        hit = _RENDERED.get(key)
+    except TypeError:
+        return render(what, t)
+    if hit is not None and hit[0] is cat:
+        return hit[1]
+    value = render(what, t)
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    _RENDERED[key] = (cat, value)
+    return value
 
 
 def finding_text(f: Any, t: Any) -> tuple[str, str]:
     """(title, detail) of a finding in ``t``'s language; the stored English words when
     the catalogue has no entry for the id (a finding made by another profile)."""
+    return _rendered(f, t, _finding_text)  # type: ignore[no-any-return]
+
+
+def _finding_text(f: Any, t: Any) -> tuple[str, str]:
     key = f"finding.{f.id}.title"
     if key not in t.catalogue:
         return f.title or f.id, f.detail
@@ -444,6 +481,10 @@ def finding_text(f: Any, t: Any) -> tuple[str, str]:
 
 def verdict_summary(v: Any, t: Any) -> str:
     """The verdict's one line in ``t``'s language ("but" joins without a separator)."""
+    return _rendered(v, t, _verdict_summary)  # type: ignore[no-any-return]
+
+
+def _verdict_summary(v: Any, t: Any) -> str:
     if not v.parts:
         return str(v.summary)
     out = ""

@@ -92,10 +92,27 @@ class CertSummary:
             "public_key": None if self.public_key is None else self.public_key._asdict(),
             "signature_algorithm": (None if self.signature_algorithm is None
                                     else self.signature_algorithm._asdict()),
-            "extensions": [copy.deepcopy(e._asdict()) for e in self.extensions],
+            "extensions": [{"oid": e.oid, "name": e.name, "critical": e.critical,
+                            "value": json_copy(e.value)} for e in self.extensions],
             "entry_extensions": [dict(e) for e in entry_extensions],
             "self_signed": self.self_signed,
         }
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON-ready value, so a report may change what it is given.
+
+    Why not ``copy.deepcopy``: it keeps a memo for shared and cyclic objects, which
+    JSON-ready values (dicts, lists, scalars) never have, and was a visible cost per
+    certificate per connection. Anything else still goes through ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool or kind is int or kind is float:
+        return value
+    if kind is dict:
+        return {k: json_copy(v) for k, v in value.items()}
+    if kind is list:
+        return [json_copy(v) for v in value]
+    return copy.deepcopy(value)
 
 
 def summarize_certificate(der: bytes | bytearray | memoryview) -> CertSummary:

@@ -1,0 +1,69 @@
+"""The report's fast paths write exactly what the plain code wrote.
+
+Times are spelled out instead of strftime'd, texts are remembered per catalogue, and
+JSON is first encoded without orjson's non-string-key option: each must give the same
+bytes as before, including at the edges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from tlslens.analysis.model import Finding, Term
+from tlslens.report.i18n import CATALOGUES, Translator, translator
+from tlslens.report.json_report import encode, seconds_time
+from tlslens.report.messages.findings import _finding_text, finding_text, render_key
+
+
+def _strftime_seconds(secs: int) -> str | None:
+    try:
+        t = dt.datetime.fromtimestamp(secs, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_seconds_time_is_strftime() -> None:
+    rng = random.Random(7)
+    edges = [0, 1, 59, 86_399, 86_400, 951_782_400, 2**31 - 1, 2**32 - 1,
+             253_402_300_799, 253_402_300_800, -1, -86_400 * 800_000, 10**20]
+    for secs in edges + [rng.randrange(2**32) for _ in range(5000)]:
+        assert seconds_time(secs) == _strftime_seconds(secs), secs
+
+
+@pytest.mark.parametrize("lang", list(CATALOGUES))
+def test_finding_text_is_remembered_per_language(lang: str) -> None:
+    f = Finding("session-new", "info", params=(
+        ("how", Term("session.ticket", (("n", 2),))),))
+    t = Translator(lang)
+    assert finding_text(f, t) == _finding_text(f, t)
+    assert finding_text(f, t) == finding_text(f, translator(lang))
+
+
+def test_languages_do_not_share_texts() -> None:
+    if "zh" not in CATALOGUES:
+        pytest.skip("no Chinese catalogue")
+    f = Finding("random-not-time", "info", params=(
+        ("sides", (Term("side.client"),)), ("read", "2001-01-01"), ("capture", "2024-01-01")))
+    assert finding_text(f, Translator("en")) != finding_text(f, Translator("zh"))
+
+
+def test_unhashable_params_are_rendered_every_time() -> None:
+    f = Finding("session-new", "info", params=(("how", ["a list"]),))
+    assert finding_text(f, Translator("en")) == _finding_text(f, Translator("en"))
+
+
+def test_a_template_without_fields_is_the_text() -> None:
+    t = Translator("en")
+    assert render_key("finding.random-not-time.title", (("sides", ()),), t) \
+        == t("finding.random-not-time.title", sides="")
+
+
+def test_encode_keeps_the_fallbacks() -> None:
+    assert encode({"b": 1, 2: "x", "a": [{3: 4}]}, indent=False) == \
+        '{"2":"x","a":[{"3":4}],"b":1}'
+    assert encode({"a": 2**70}, indent=False) == '{"a":1180591620717411303424}'
+    assert encode({"z": "\u2028", "a": 1}) == '{\n  "a": 1,\n  "z": "\\u2028"\n}'
