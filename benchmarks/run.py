@@ -225,10 +225,10 @@ def _load() -> list[float]:
 
 
 def _print_table(results: list[Result]) -> None:
-    print(f"{'tool':<12} {'wall s':>8} {'CPU s':>8} {'packets/s':>10} {'MB/s':>7} "
+    print(f"{'tool':<14} {'wall s':>8} {'CPU s':>8} {'packets/s':>10} {'MB/s':>7} "
           f"{'peak RSS MiB':>12}")
     for r in results:
-        print(f"{r.tool:<12} {_fmt(r.seconds, '8.2f')} {_fmt(r.cpu_seconds, '8.2f')} "
+        print(f"{r.tool:<14} {_fmt(r.seconds, '8.2f')} {_fmt(r.cpu_seconds, '8.2f')} "
               f"{_fmt(r.packets_per_s, '10,.0f')} {_fmt(r.mb_per_s, '7.1f')} "
               f"{_fmt(r.peak_rss_mib, '12.1f')}" + ("" if r.ok else f"  FAILED {r.error}"))
 
@@ -285,7 +285,7 @@ def scale_check(args: argparse.Namespace) -> int:
                           "size_ratio": size_ratio, "peak_rss_ratio": rss}, indent=2))
     else:
         for path, size, r in rows:
-            print(f"{r.tool:<12} {path} ({size / 1e6:.1f} MB): peak RSS "
+            print(f"{r.tool:<14} {path} ({size / 1e6:.1f} MB): peak RSS "
                   f"{_fmt(r.peak_rss_mib, '.1f')} MiB, {_fmt(r.seconds, '.2f')} s wall, "
                   f"{_fmt(r.cpu_seconds, '.2f')} s CPU" + ("" if r.ok else f"  FAILED {r.error}"))
         print(f"size ratio {size_ratio}; peak RSS ratio big/small "

@@ -97,8 +97,8 @@ def _resumed(session: TlsSession, version: int | None) -> bool:
 def build_connection(conn_id: int, flow: Flow, session: TlsSession,
                      hellos_only: bool = False) -> TlsConnection:
     """The connection's immutable analysis. ``hellos_only`` (``tlslens fingerprint``)
-    stops after the hellos and fingerprints: no certificates, verification, findings or
-    eSIM profile (the verdict then says it was not judged)."""
+    stops after the hellos and fingerprints: no message ladder, certificates,
+    verification, findings or eSIM profile (the verdict then says it was not judged)."""
     st = session.state
     client_side, inferred = _client_side(flow, session)
     session.client_side = client_side
@@ -110,12 +110,14 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     if not flow.syn_seen and not flow.synack_seen:
         anomalies.insert(0, Anomaly("tcp.midstream", "no SYN: the capture starts inside "
                                     "this connection", flow.first_frame))
+    # The fingerprint path reads neither the message ladder nor the history.
+    entries = () if hellos_only else st.entries
     messages = tuple([MessageLine(e.frame, e.ts_ns, direction(e.side), e.type, e.length,
-                                  e.encrypted, e.decrypted) for e in st.entries
+                                  e.encrypted, e.decrypted) for e in entries
                       if e.type != "limit"])
     history = "".join([
         (HISTORY_LETTERS.get(e.type, "?").upper() if e.side == client_side
-         else HISTORY_LETTERS.get(e.type, "?")) for e in st.entries[:200]])
+         else HISTORY_LETTERS.get(e.type, "?")) for e in entries[:200]])
     client_hellos = tuple(HelloRecord(f, "client", ch) for f, ch in st.client_hellos)
     server_hellos = tuple(HelloRecord(f, "server", sh) for f, sh in st.server_hellos)
 
