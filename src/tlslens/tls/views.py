@@ -78,7 +78,7 @@ _CLIENT_VIEWS: dict[int, tuple[str, Any]] = {
 
 
 #: Views read from bodies that recur across hellos (not key shares or PSK identities),
-#: remembered per process by (code, body); the cache starts over past _CACHE_MAX.
+#: remembered per process by (code, body); the cache starts over past _VIEW_CACHE_MAX.
 _VIEW_CACHE_MAX = 4096
 _views: dict[tuple[int, bytes], Any] = {}
 _UNREADABLE = object()
