@@ -20,6 +20,7 @@ from tlslens.registry import coded, name, version_name
 from tlslens.report.safe import json_safe
 from tlslens.tls import messages as m
 from tlslens.tls.extensions import dn_rfc4514, wire_text
+from tlslens.x509.certs.summary import json_copy
 
 SCHEMA_VERSION = 1
 #: The longest code-point list whose names are cached (real hellos offer at most ~100).
@@ -77,8 +78,11 @@ def version_coded(v: int | None) -> dict[str, Any] | None:
 
 
 def extension_dict(ext: m.Extension) -> dict[str, Any]:
+    """The report form of one extension. Its decoded ``data`` is copied: the same
+    decoded body is shared by every hello that sent it (tlslens.tls.extensions caches
+    them), and a caller may change the dict it is given."""
     return {"code": ext.code, "name": _extension_name(ext.code), "length": len(ext.raw),
-            "data": ext.data, "raw": ext.raw.hex()}
+            "data": json_copy(ext.data), "raw": ext.raw.hex()}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -67,3 +67,25 @@ def test_encode_keeps_the_fallbacks() -> None:
         '{"2":"x","a":[{"3":4}],"b":1}'
     assert encode({"a": 2**70}, indent=False) == '{"a":1180591620717411303424}'
     assert encode({"z": "\u2028", "a": 1}) == '{\n  "a": 1,\n  "z": "\\u2028"\n}'
+
+
+def test_changing_one_report_leaves_the_shared_extension_data_alone() -> None:
+    """Decoded extension bodies are shared between hellos (tls.extensions caches them);
+    the report hands out copies, so editing one connection's dict changes no other."""
+    from pathlib import Path
+
+    from tlslens.pipeline import analyze
+    from tlslens.report.json_report import connection_to_dict, encode
+
+    seed = Path(__file__).resolve().parents[2] / "fixtures" / "seed" / "seed.pcap"
+    first = connection_to_dict(analyze(str(seed)).connections[0])
+    before = encode(connection_to_dict(analyze(str(seed)).connections[0]))
+    exts = [e for e in first["client_hellos"][0]["extensions"]
+            if isinstance(e["data"], (dict, list))]
+    assert exts, "the seed's ClientHello has decoded extensions"
+    for e in exts:
+        if isinstance(e["data"], dict):
+            e["data"]["changed"] = True
+        else:
+            e["data"].append("changed")
+    assert encode(connection_to_dict(analyze(str(seed)).connections[0])) == before
