@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from multiprocessing.connection import Connection
 
-from tlslens.analysis.model import TlsConnection
+from tlslens.analysis.model import TlsConnection, evolve
 from tlslens.pipeline import Options, RunState, iter_connections
 
 #: Connections sent per message: large enough to amortise the pipe, small enough to
@@ -51,7 +51,7 @@ def _worker(source: str, k: int, n: int, options: Options, render: Render,
     try:
         batch: list[tuple[int, str]] = []
         for conn in iter_connections(source, run, opts):
-            batch.append((conn.first_frame, render(replace(conn, id=SENTINEL_ID))))
+            batch.append((conn.first_frame, render(evolve(conn, id=SENTINEL_ID))))
             if len(batch) >= BATCH:
                 pipe.send(("texts", batch))
                 batch = []
