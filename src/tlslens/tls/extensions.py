@@ -680,6 +680,23 @@ def _decode_cached(code: int, data: bytes, context: str) -> tuple[Extension, str
     return hit
 
 
+_split: dict[tuple[int, bytes], Extension] = {}
+
+
+def _undecoded(code: int, data: bytes) -> Extension:
+    """``Extension(code, data)`` without decoded fields (the fingerprint path), shared
+    by every hello that sent the same body, like :func:`_decode_cached`'s."""
+    if code in _UNIQUE_BODIES or len(data) > _CACHE_BODY_MAX:
+        return Extension(code, data)
+    key = (code, data)
+    hit = _split.get(key)
+    if hit is None:
+        if len(_split) >= _CACHE_MAX:
+            _split.clear()
+        hit = _split[key] = Extension(code, data)
+    return hit
+
+
 def decode_extension(code: int, data: bytes, context: str) -> Extension:
     """Decode one extension body (the bytes after its 4-byte header) in ``context``.
 
@@ -719,7 +736,7 @@ def parse_extensions(data: bytes, context: str, decode: bool = True
         if decode:
             ext, problem = _decode_cached(code, buf[pos + 4:pos + 4 + length], context)
         else:
-            ext, problem = Extension(code, buf[pos + 4:pos + 4 + length]), None
+            ext, problem = _undecoded(code, buf[pos + 4:pos + 4 + length]), None
         out.append(ext)
         if problem is not None:
             problems.append((problem, ext.error or ""))
