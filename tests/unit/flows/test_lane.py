@@ -142,6 +142,14 @@ def test_ipv6_connection(lane_count: list[int]) -> None:
     assert lane_count[0] > 40
 
 
+def test_decryption_keeps_every_record_off_the_lane(lane_count: list[int]) -> None:
+    """With keys every record is needed (to decrypt it): no connection is admitted."""
+    seed = FIXTURES / "seed" / "seed.pcap"
+    result = analyze(str(seed), Options(keylogs=(str(FIXTURES / "seed" / "seed.keylog"),)))
+    assert result.connections and lane_count[0] == 0
+    assert result.connections[0].app_data["client"][0] > 0
+
+
 CORPUS = corpus_captures()
 
 
