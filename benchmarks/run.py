@@ -220,6 +220,21 @@ def ratios(results: list[Result]) -> dict[str, dict[str, float | None]]:
     return out
 
 
+def source_state() -> str:
+    """The commit of the repository's ``src/`` and whether it differs from it ("abc1234",
+    "abc1234+changes"), or "unknown" outside a git checkout: a timing is only worth
+    keeping with the code it timed."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -244,18 +259,21 @@ def compare(args: argparse.Namespace) -> int:
     if args.fingerprint_jobs is not None:
         commands[f"fingerprint-j{args.fingerprint_jobs}"] = fingerprint_cmd(
             capture, args.tlslens, args.fingerprint_jobs)
+    code_before = source_state()
     load_before = _load()
     results = measure_all(commands, args.repeat, packets, size)
     load_after = _load()
+    code = source_state() if source_state() == code_before else "changed during the run"
     pairs = ratios(results)
     if args.json:
         print(json.dumps({"capture": str(capture), "bytes": size, "packets": packets,
-                          "repeat": args.repeat, "skipped": args.skipped,
+                          "repeat": args.repeat, "skipped": args.skipped, "tlslens_source": code,
                           "load_before": load_before, "load_after": load_after,
                           "tools": [asdict(r) for r in results], "ratios": pairs}, indent=2))
     else:
         print(f"capture: {capture} ({size / 1e6:.1f} MB, {packets} packets), "
-              f"best of {args.repeat}; load average {load_before} before, {load_after} after")
+              f"best of {args.repeat}; load average {load_before} before, {load_after} after; "
+              f"tlslens source: {code}")
         _print_table(results)
         for name in args.skipped:
             print(f"{name:<12} skipped: not installed")
