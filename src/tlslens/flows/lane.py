@@ -1,20 +1,24 @@
-"""The fast lane: packets of connections whose handshake is over, taken before decoding.
+"""The fast lane: the plain packets of known connections, taken before decoding.
 
-Once a connection's handshake has ended (or, for ``tlslens fingerprint``, once its
-hellos are in), each of its later packets only moves the stream forward: count the
-bytes, skip record payloads, notice the records that are not application data. Going
-through the general path for that (decode the frame into a TcpSegment, look the
-connection up by address text, reassemble) costs several microseconds a packet; most
-packets of a big capture are such packets.
+Most packets of a big capture only move a connection's stream forward: the next bytes in
+order, or an acknowledgement. Going through the general path for them (decode the frame
+into a TcpSegment, look the connection up by address text, hand it to the reassembler)
+costs several microseconds a packet.
 
-The lane keys those connections by the raw bytes of their addresses and ports, as they
-sit in an Ethernet + IPv4 (no options) or Ethernet + IPv6 (no extension headers) frame,
-so one slice and one dict lookup find the connection. A packet is taken only when it is
-exactly the case the general path would handle with no side effect beyond the
-connection's own counters: a well-formed header of that shape, no SYN/FIN/RST, the next
-in-order bytes with nothing buffered out of order, no retransmission comparison running.
-Anything else returns False and goes the general way, so the results are the same, byte
-for byte (tests/unit/flows/test_lane.py runs whole captures both ways).
+The lane keys every connection by the raw bytes of its addresses and ports, as they sit
+in an Ethernet + IPv4 (no options) or Ethernet + IPv6 (no extension headers) frame, so
+one slice and one dict lookup find it. A packet is taken only when it is exactly the case
+the general path would handle with no side effect beyond the connection's own state: a
+well-formed header of that shape, no SYN/FIN/RST, the next in-order bytes with nothing
+buffered out of order. The lane then does what the connection table does for it and
+hands the bytes to the consumer (the TLS session), so the results are the same, byte for
+byte (tests/unit/flows/test_lane.py runs whole captures both ways). Anything else (a
+connection's first packet, its end, retransmissions, holes, other link types, IP options,
+fragments, tunnels) goes the general way.
+
+Once a connection's handshake is over, the TLS session skips record payloads cheaply on
+its own; for ``tlslens fingerprint`` (``mute``) the session needs nothing more once the
+hellos are in, and the lane then keeps only the TCP state (:meth:`FastLane.quiet`).
 
 The lane also remembers the connections of other shards (``analyze --jobs``): their
 packets are dropped after the same header check, without decoding.
@@ -37,7 +41,7 @@ if TYPE_CHECKING:
 MAX_IGNORED = 1 << 17
 _ENDS = SYN | FIN | RST
 _MASK32 = 0xFFFFFFFF
-_IGNORE = (None, 0)
+_IGNORE: tuple[None, int, bool] = (None, 0, True)
 # Only the fields the lane reads, at the offsets of Ethernet + IPv4 without options +
 # TCP (version/IHL, total length, flags/fragment offset, protocol, sequence number, data
 # offset/flags) and of Ethernet + IPv6 + TCP (version, payload length, next header,
@@ -64,32 +68,41 @@ def _raw_key(addr: str, port: int, peer: str, peer_port: int) -> bytes | None:
 class FastLane:
     """Raw-key shortcut for the connections of one :class:`FlowTable`.
 
-    ``mute``: the consumer needs no bytes once the connection is in the lane (the hellos
-    are in; ``tlslens fingerprint``): the lane then keeps the TCP state only.
+    ``mute``: once :meth:`quiet` says so, the consumer needs no more bytes of a
+    connection (``tlslens fingerprint``, once the hellos are in): the lane then keeps
+    only its TCP state.
     """
 
     def __init__(self, table: FlowTable, mute: bool = False) -> None:
         self.table = table
         self.mute = mute
-        #: raw key -> (flow, side), or (None, 0) for a connection of another shard
-        self.entries: dict[bytes, tuple[Flow | None, int]] = {}
-        #: flow index -> its two keys, for the flows admitted (forget needs no re-encoding)
+        #: raw key -> (flow, side, muted), or (None, 0, True) for another shard's connection
+        self.entries: dict[bytes, tuple[Flow | None, int, bool]] = {}
+        #: flow index -> its two keys (forget needs no re-encoding)
         self.admitted: dict[int, tuple[bytes, bytes]] = {}
         self.ignored = 0
 
     def admit(self, flow: Flow) -> None:
-        """``flow``'s handshake is over: take its later packets on the lane."""
+        """A new connection: take its plain packets on the lane from now on."""
         (a, ap), (b, bp) = flow.endpoints
         k0, k1 = _raw_key(a, ap, b, bp), _raw_key(b, bp, a, ap)
         if k0 is None or k1 is None or k0 == k1:
             return  # not an IP address pair (or a connection to itself): general path
-        if self.mute:
-            for d in flow.dirs:  # nobody looks at these bytes again: no compare copies
-                d.compare = False
-                d.retained = b""
-        self.entries[k0] = (flow, 0)
-        self.entries[k1] = (flow, 1)
+        self.entries[k0] = (flow, 0, False)
+        self.entries[k1] = (flow, 1, False)
         self.admitted[flow.index] = (k0, k1)
+
+    def quiet(self, flow: Flow) -> None:
+        """The consumer is done with ``flow``'s bytes (its hellos are in, ``mute``
+        only): from now on the lane keeps the TCP state and delivers nothing."""
+        keys = self.admitted.get(flow.index)
+        if not self.mute or keys is None:
+            return
+        for d in flow.dirs:  # nobody looks at these bytes again: no compare copies
+            d.compare = False
+            d.retained = b""
+        self.entries[keys[0]] = (flow, 0, True)
+        self.entries[keys[1]] = (flow, 1, True)
 
     def forget(self, flow: Flow) -> None:
         """``flow`` ended: its packets (strays, a reused 4-tuple) go the general way."""
@@ -144,7 +157,7 @@ class FastLane:
             start, stop = 54 + hl, 54 + plen
         else:
             return False
-        flow, side = hit
+        flow, side, muted = hit
         if flow is None:
             return True  # another shard's connection
         flags = offflags & FLAG_MASK
@@ -153,20 +166,28 @@ class FastLane:
         dirs = flow.dirs
         d = dirs[side]
         isn = d.isn
-        if d.compare or d.pending or isn is None or (flags & ACK and dirs[1 - side].pending):
+        if d.pending or isn is None or (flags & ACK and dirs[1 - side].pending):
             return False
         n = stop - start
         if n and (seq - isn) & _MASK32 != d.next & _MASK32:
             return False
-        # What FlowTable.add would do for this segment.
+        # What FlowTable.add does for such a segment, in the same order.
         flow.packets += 1
         flow.last_frame = frame
         flow.last_ts = ts_ns
         if n:
             d.next += n
             d.delivered += n
-            consumer = flow.consumer
-            if consumer is not None and not self.mute:
-                consumer.on_data(side, data[start:stop], frame, ts_ns)
+            if not muted:
+                payload = data[start:stop]
+                if d.compare:
+                    d.retain(payload)
+                consumer = flow.consumer
+                if consumer is not None:
+                    consumer.on_data(side, payload, frame, ts_ns)
+                if d.compare and getattr(consumer, "handshake_done", False):
+                    for x in dirs:  # past the handshake: no retransmission comparison
+                        x.compare = False
+                        x.retained = b""
         self.table.tick(ts_ns)
         return True

@@ -2,9 +2,10 @@
 
 Each case analyses the same capture with the lane on and off and compares the whole JSON
 report (every field, anomaly and count), and the fingerprint-only path the same way. The
-captures are the repository's fixtures, synthetic streams that leave the lane's happy case
-right after the handshake (retransmission, out-of-order, a hole, a reused 4-tuple, IPv6,
-an alert among application data), and, when present, every capture of the shared corpus.
+captures are the repository's fixtures (with and without keys), synthetic streams that
+leave the lane's plain case during or after the handshake (retransmission, a changed
+retransmission, out-of-order, a hole, a reset, a reused 4-tuple, IPv6), and, when
+present, every capture of the shared corpus.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def test_in_order_stream_takes_the_lane_and_counts_the_same(make, lane_count) ->
     assert nbytes >= 200_000 and records > 10  # the lane still counted every record
 
 
-def _disturbed(segs: list[Seg], how: str) -> list[Seg]:
+def _disturbed(segs: list[Seg], how: str, early: bool = False) -> list[Seg]:
     data_idx = [i for i, s in enumerate(segs) if s.payload and s.side == 1]
-    late = data_idx[len(data_idx) // 2]  # well past the handshake
+    # the server's first flight (the handshake), or well past the handshake
+    late = data_idx[0] if early else data_idx[len(data_idx) // 2]
     out = list(segs)
     if how == "retransmit":
         out.insert(late + 3, segs[late])
@@ -113,11 +115,12 @@ def _disturbed(segs: list[Seg], how: str) -> list[Seg]:
     return out
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["after_handshake", "in_handshake"])
 @pytest.mark.parametrize("how", ["retransmit", "retransmit_changed", "reorder", "hole", "rst"])
-def test_disturbed_stream_after_the_handshake(how: str, lane_count: list[int]) -> None:
+def test_disturbed_stream(how: str, early: bool, lane_count: list[int]) -> None:
     segs = tcp_segments(_with_app_data(tls12().flights, 60_000), mss=1000)
-    assert_same_with_and_without_lane(pcap_of(_disturbed(segs, how)))
-    assert lane_count[0] > 20
+    assert_same_with_and_without_lane(pcap_of(_disturbed(segs, how, early)))
+    assert lane_count[0] > (0 if how == "rst" and early else 20)  # a reset ends it early
 
 
 def test_reused_four_tuple_after_the_first_connection_ends() -> None:
@@ -142,12 +145,16 @@ def test_ipv6_connection(lane_count: list[int]) -> None:
     assert lane_count[0] > 40
 
 
-def test_decryption_keeps_every_record_off_the_lane(lane_count: list[int]) -> None:
-    """With keys every record is needed (to decrypt it): no connection is admitted."""
+def test_decryption_gets_every_byte_through_the_lane(lane_count: list[int]) -> None:
+    """With keys every record is decrypted: the lane hands the session every byte, and
+    the report (decryption results included) is the one the general path gives."""
     seed = FIXTURES / "seed" / "seed.pcap"
-    result = analyze(str(seed), Options(keylogs=(str(FIXTURES / "seed" / "seed.keylog"),)))
-    assert result.connections and lane_count[0] == 0
-    assert result.connections[0].app_data["client"][0] > 0
+    keys = (str(FIXTURES / "seed" / "seed.keylog"),)
+    assert _report(seed, keylogs=keys, fast_lane=True) == _report(seed, keylogs=keys,
+                                                                  fast_lane=False)
+    assert lane_count[0] > 0
+    [conn] = analyze(str(seed), Options(keylogs=keys)).connections
+    assert conn.decryption is not None and conn.decryption["status"] == "decrypted"
 
 
 CORPUS = corpus_captures()
