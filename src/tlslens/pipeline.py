@@ -163,7 +163,8 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
         sessions[flow.index] = session
         if options.on_handshake is not None:
             session.on_complete = lambda: _snapshot(flow, session, options, run)
-        session.on_skipping = lambda: lane.quiet(flow)
+        if options.hellos_only:  # the hellos are in: the lane stops handing over bytes
+            session.on_skipping = lambda: lane.quiet(flow)
         lane.admit(flow)
         return session
 

@@ -148,7 +148,8 @@ class TlsSession:
         #: Called once when the handshake completes (live capture prints it then).
         self.on_complete: Callable[[], None] | None = None
         #: Called once when both streams start skipping record payloads (the handshake,
-        #: or with ``hellos_only`` the hellos, are over): the flow layer's fast lane.
+        #: or with ``hellos_only`` the hellos, are over): the fingerprint path's fast lane
+        #: then stops handing this session any bytes.
         self.on_skipping: Callable[[], None] | None = None
         self._decrypting = False  # the record being processed came out of the decryptor
         if decryptor is not None:
