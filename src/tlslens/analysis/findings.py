@@ -269,27 +269,28 @@ def weak_key(c: TlsConnection) -> Iterable[Hit]:
                            "min": MIN_BITS["rsa"]}
 
 
-def cert_expired(c: TlsConnection) -> Iterable[Hit]:
+def _links_with(c: TlsConnection, validity: str
+                ) -> Iterable[tuple[Any, _dt.datetime, dict[str, Any]]]:
+    """(certificate, capture time, the params every date finding names) of each
+    chain link with this validity."""
     for link in c.chain:
-        if link.validity != "expired":
-            continue
-        at = _at(c)
-        cert = c.certificates[link.index]
-        yield "high", {"i": link.index, "role": cert_role(c, link.index),
-                       "name": cert_name(cert), "subject": cert.subject,
-                       "date": _day(cert.not_after), "capture": _day(at),
+        if link.validity == validity:
+            at = _at(c)
+            cert = c.certificates[link.index]
+            yield cert, at, {
+                "i": link.index, "role": cert_role(c, link.index), "name": cert_name(cert),
+                "subject": cert.subject, "capture": _day(at)}
+
+
+def cert_expired(c: TlsConnection) -> Iterable[Hit]:
+    for cert, at, params in _links_with(c, "expired"):
+        yield "high", {**params, "date": _day(cert.not_after),
                        "ago": duration((at - cert.not_after).total_seconds())}
 
 
 def cert_not_yet_valid(c: TlsConnection) -> Iterable[Hit]:
-    for link in c.chain:
-        if link.validity != "not_yet_valid":
-            continue
-        at = _at(c)
-        cert = c.certificates[link.index]
-        yield "high", {"i": link.index, "role": cert_role(c, link.index),
-                       "name": cert_name(cert), "subject": cert.subject,
-                       "date": _day(cert.not_before), "capture": _day(at),
+    for cert, at, params in _links_with(c, "not_yet_valid"):
+        yield "high", {**params, "date": _day(cert.not_before),
                        "wait": duration((cert.not_before - at).total_seconds())}
 
 
