@@ -7,6 +7,7 @@ soon as its TCP connection ends, so memory follows the open connections, not the
 
 from __future__ import annotations
 
+import functools
 import traceback
 import zlib
 from collections.abc import Callable, Iterator
@@ -220,18 +221,15 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
 
 def _shard_test(shard: tuple[int, int]) -> Callable[[TcpSegment], bool]:
     """Whether a segment's connection is in ``shard`` (k, n); remembered per directed
-    4-tuple, since a connection's packets all ask (bounded: starts over when full)."""
+    4-tuple, since a connection's packets all ask."""
     k, n = shard
-    memo: dict[tuple[str, int, str, int], bool] = {}
+
+    @functools.lru_cache(maxsize=1 << 16)
+    def in_shard(src: str, sport: int, dst: str, dport: int) -> bool:
+        return _shard_index(src, sport, dst, dport, n) == k
 
     def mine(seg: TcpSegment) -> bool:
-        key = (seg[2], seg[4], seg[3], seg[5])
-        hit = memo.get(key)
-        if hit is None:
-            if len(memo) >= 1 << 16:
-                memo.clear()
-            hit = memo[key] = shard_of(seg, n) == k
-        return hit
+        return in_shard(seg[2], seg[4], seg[3], seg[5])
 
     return mine
 
@@ -239,7 +237,11 @@ def _shard_test(shard: tuple[int, int]) -> Callable[[TcpSegment], bool]:
 def shard_of(seg: TcpSegment, n: int) -> int:
     """The shard (0..n-1) of a segment's connection: the same for both directions, and
     the same in every process (crc32, not Python's per-process salted hash)."""
-    a, b = f"{seg.src}|{seg.sport}", f"{seg.dst}|{seg.dport}"
+    return _shard_index(seg.src, seg.sport, seg.dst, seg.dport, n)
+
+
+def _shard_index(src: str, sport: int, dst: str, dport: int, n: int) -> int:
+    a, b = f"{src}|{sport}", f"{dst}|{dport}"
     key = f"{a}#{b}" if a <= b else f"{b}#{a}"
     return zlib.crc32(key.encode()) % n
 

@@ -27,24 +27,19 @@ SCHEMA_VERSION = 1
 CACHED_LIST_MAX = 256
 
 
-_second_texts: dict[int, str] = {}
-
-
 def packet_time(ns: int | None) -> str | None:
-    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds).
-
-    The date-and-second part is remembered per second: a report formats several times per
-    message, and a capture's messages fall into few distinct seconds."""
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds)."""
     if ns is None:
         return None
     secs, rem = divmod(ns, 1_000_000_000)
-    head = _second_texts.get(secs)
-    if head is None:
-        if len(_second_texts) >= 4096:
-            _second_texts.clear()
-        head = _second_texts[secs] = _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%S")
-    return f"{head}.{rem // 1000:06d}Z"
+    return f"{_second_text(secs)}.{rem // 1000:06d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_text(secs: int) -> str:
+    """The date-and-second part, remembered: a report formats several times per message,
+    and a capture's messages fall into few distinct seconds."""
+    return _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 #: The proleptic ordinal of 1970-01-01 (Unix day 0).

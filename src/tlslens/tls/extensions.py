@@ -17,6 +17,7 @@ flag-like extensions and acknowledgements, ``[]`` for list-shaped ones.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -655,46 +656,33 @@ def _decode(code: int, data: bytes, context: str) -> tuple[Extension, str | None
 #: Extensions whose bodies differ in every hello (key material, tickets, PSK binders,
 #: encrypted ClientHello): not worth remembering.
 _UNIQUE_BODIES = frozenset({40, 41, 51, 35, 0xFE0D, 0xFFCE})
-#: Decoded bodies kept per process; the cache starts over past this many.
-_CACHE_MAX = 4096
 #: Bodies longer than this are decoded every time (and never kept).
 _CACHE_BODY_MAX = 2048
-_decoded: dict[tuple[str, int, bytes], tuple[Extension, str | None]] = {}
+
+
+def _recurs(code: int, data: bytes) -> bool:
+    """Whether a body is worth remembering: a capture's hellos come from a handful of
+    client and server configurations, so the same SNI, groups, signature algorithms,
+    ALPN, ... bodies recur thousands of times, and decoding each once is a large share
+    of a big capture's analysis."""
+    return code not in _UNIQUE_BODIES and len(data) <= _CACHE_BODY_MAX
+
+
+# ``Extension`` is frozen and its decoded ``data`` is only ever read (reports copy it),
+# so one instance can be shared by every hello that sent the same body.
+_decode_remembered = functools.lru_cache(maxsize=4096)(_decode)
+_undecoded_remembered = functools.lru_cache(maxsize=4096)(Extension)
 
 
 def _decode_cached(code: int, data: bytes, context: str) -> tuple[Extension, str | None]:
-    """:func:`_decode`, remembered by (context, code, body).
-
-    Why: a capture's hellos come from a handful of client and server configurations, so
-    the same SNI, groups, signature algorithms, ALPN, ... bodies recur thousands of times;
-    decoding each once is a large share of a big capture's analysis. ``Extension`` is
-    frozen and its decoded ``data`` is only ever read, so one instance can be shared."""
-    if code in _UNIQUE_BODIES or len(data) > _CACHE_BODY_MAX:
-        return _decode(code, data, context)
-    key = (context, code, data)
-    hit = _decoded.get(key)
-    if hit is None:
-        if len(_decoded) >= _CACHE_MAX:
-            _decoded.clear()
-        hit = _decoded[key] = _decode(code, data, context)
-    return hit
-
-
-_split: dict[tuple[int, bytes], Extension] = {}
+    """:func:`_decode`, remembered by (code, body, context) for recurring bodies."""
+    return (_decode_remembered if _recurs(code, data) else _decode)(code, data, context)
 
 
 def _undecoded(code: int, data: bytes) -> Extension:
     """``Extension(code, data)`` without decoded fields (the fingerprint path), shared
-    by every hello that sent the same body, like :func:`_decode_cached`'s."""
-    if code in _UNIQUE_BODIES or len(data) > _CACHE_BODY_MAX:
-        return Extension(code, data)
-    key = (code, data)
-    hit = _split.get(key)
-    if hit is None:
-        if len(_split) >= _CACHE_MAX:
-            _split.clear()
-        hit = _split[key] = Extension(code, data)
-    return hit
+    like :func:`_decode_cached`'s."""
+    return (_undecoded_remembered if _recurs(code, data) else Extension)(code, data)
 
 
 def decode_extension(code: int, data: bytes, context: str) -> Extension:

@@ -8,6 +8,7 @@ the hello, or a change in the report shape, never changes a fingerprint.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from tlslens.tls.extensions import wire_text
@@ -77,30 +78,25 @@ _CLIENT_VIEWS: dict[int, tuple[str, Any]] = {
 }
 
 
-#: Views read from bodies that recur across hellos (not key shares or PSK identities),
-#: remembered per process by (code, body); the cache starts over past _VIEW_CACHE_MAX.
-_VIEW_CACHE_MAX = 4096
-_views: dict[tuple[int, bytes], Any] = {}
 _UNREADABLE = object()
 
 
-def _client_view(code: int, spec: tuple[str, Any], raw: bytes) -> Any:
-    """The view of one extension body, or _UNREADABLE when it does not parse. Views are
-    immutable (ints, strings, tuples), so a remembered one can be handed out again."""
-    cacheable = code not in (KEY_SHARE, PRE_SHARED_KEY) and len(raw) <= 2048
-    if cacheable:
-        hit = _views.get((code, raw))
-        if hit is not None:
-            return hit
+def _read_view(code: int, raw: bytes) -> Any:
+    """The view of one extension body, or _UNREADABLE when it does not parse."""
     try:
-        value = spec[1](Reader(raw))
+        return _CLIENT_VIEWS[code][1](Reader(raw))
     except DecodeError:
-        value = _UNREADABLE
-    if cacheable and value is not None:
-        if len(_views) >= _VIEW_CACHE_MAX:
-            _views.clear()
-        _views[(code, raw)] = value
-    return value
+        return _UNREADABLE
+
+
+#: Views of bodies that recur across hellos (not key shares or PSK identities) are
+#: remembered: views are immutable (ints, strings, tuples), so one can be handed out again.
+_read_view_remembered = functools.lru_cache(maxsize=4096)(_read_view)
+
+
+def _client_view(code: int, raw: bytes) -> Any:
+    recurs = code not in (KEY_SHARE, PRE_SHARED_KEY) and len(raw) <= 2048
+    return (_read_view_remembered if recurs else _read_view)(code, raw)
 
 
 def client_hello_views(exts: tuple[Extension, ...]) -> dict[str, Any]:
@@ -116,7 +112,7 @@ def client_hello_views(exts: tuple[Extension, ...]) -> dict[str, Any]:
         spec = _CLIENT_VIEWS.get(code)
         if spec is None or spec[0] in out:
             continue
-        value = _client_view(code, spec, ext.raw)
+        value = _client_view(code, ext.raw)
         if value is not _UNREADABLE:
             out[spec[0]] = value
     return out
