@@ -60,6 +60,9 @@ class Options:
     #: Take the packets of connections whose handshake is over on the fast lane
     #: (tlslens.flows.lane); off only to check that the lane changes nothing.
     fast_lane: bool = True
+    #: Let the compiled walk (tlslens.flows._fastscan, when built) take the lane's plain
+    #: packets of classic pcap files; off only to check that it changes nothing.
+    compiled_lane: bool = True
 
 
 @dataclass(slots=True)
@@ -182,12 +185,14 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
             ordered.done(flow, None)
 
     table = FlowTable(factory, on_end)
-    lane = FastLane(table, mute=options.hellos_only)
+    lane = FastLane(table, mute=options.hellos_only,
+                    skimming=TlsSession if options.compiled_lane else None)
     progress, items = options.on_progress, 0
     shard, use_lane = options.shard, options.fast_lane
     mine = _shard_test(shard if shard is not None else (0, 1))
     if use_lane:  # a finished handshake's packets (or another shard's): the fast lane
         reader.prefilter = lane.take
+        reader.scanner = lane.scanner
     decode, add = decoder.decode, table.add  # the per-packet loop: no attribute lookups
     for item in reader:
         if progress is not None:

@@ -78,8 +78,21 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
     pos = HEADER_SIZE
     end = len(buf)
     idx = 0
+    ts = 0
     prefilter = None  # read when the first packet is in (the consumer has set it by then)
+    scan = None  # the compiled walk, when the consumer offers one (CaptureReader.scanner)
     while True:
+        if scan is not None and buf.__class__ is bytes:
+            # Complete records in ``buf``: the compiled walk consumes those its lane
+            # handles and returns the first it does not (or None: read on below).
+            pos, idx, ts, data, orig = scan(buf, pos, idx, ts)
+            reader.packets = idx
+            reader.last_ts_ns = ts
+            if data is not None:
+                if prefilter is not None and prefilter(data, idx, ts):
+                    continue
+                yield new(item_type, (idx, ts, 0, lt, data, orig))
+                continue
         if end - pos < hs:
             buf = refill(buf, pos, hs)
             pos = 0
@@ -116,6 +129,8 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
         if idx == 1:
             reader.first_ts_ns = ts
             prefilter = reader.prefilter if lt == 1 else None
+            if prefilter is not None and reader.scanner is not None:
+                scan = reader.scanner(header.byteorder == "<", header.nanos, hs)
         if prefilter is not None and prefilter(data, idx, ts):
             continue
         yield new(item_type, (idx, ts, 0, lt, data, orig))

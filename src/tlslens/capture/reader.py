@@ -35,6 +35,8 @@ MAX_BLOCK = 64 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 Source = str | Path | BinaryIO
+#: A compiled record walk (see :attr:`CaptureReader.scanner`).
+ScanFunction = Callable[[bytes, int, int, int], tuple[int, int, int, bytes | None, int]]
 
 
 class CaptureFormatError(Exception):
@@ -100,6 +102,12 @@ class CaptureReader:
         #: pipeline's fast lane (tlslens.flows.lane) takes most packets of a big capture
         #: this way, without the cost of an item and two generator hops each.
         self.prefilter: Callable[[bytes, int, int], bool] | None = None
+        #: Offered with ``prefilter``: ``scanner(little_endian, nanos, record_size)`` may
+        #: return a compiled walk over a classic pcap buffer,
+        #: ``scan(buf, pos, frame, ts_ns) -> (pos, frame, ts_ns, data | None, orig_len)``,
+        #: that consumes the records the prefilter would take and returns the first it
+        #: does not (tlslens.flows.lane.FastLane.scanner). None: no compiled walk.
+        self.scanner: Callable[[bool, bool, int], ScanFunction | None] | None = None
         self._gen: Iterator[CaptureItem | SecretsItem] | None = None
         try:
             self._open()

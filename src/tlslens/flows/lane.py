@@ -30,12 +30,22 @@ import socket
 import struct
 from typing import TYPE_CHECKING
 
+from tlslens.flows import table as _table
 from tlslens.packets.tcp import FLAG_MASK
 from tlslens.packets.types import ACK, FIN, RST, SYN
 
+try:  # the optional compiled walk (src/tlslens/flows/_fastscan.c)
+    from tlslens.flows._fastscan import Scanner as _Scanner
+except ImportError:  # not built (no compiler at install time): the Python lane does it all
+    _Scanner = None
+
 if TYPE_CHECKING:
+    from tlslens.capture.reader import ScanFunction
     from tlslens.flows.table import Flow, FlowTable
     from tlslens.packets.types import TcpSegment
+
+#: Whether the compiled walk is available in this installation.
+COMPILED = _Scanner is not None
 
 #: Entries for other shards' connections are a cache: past this many it starts over.
 MAX_IGNORED = 1 << 17
@@ -73,9 +83,13 @@ class FastLane:
     only its TCP state.
     """
 
-    def __init__(self, table: FlowTable, mute: bool = False) -> None:
+    def __init__(self, table: FlowTable, mute: bool = False,
+                 skimming: type | None = None) -> None:
         self.table = table
         self.mute = mute
+        #: The consumer type (tlslens.tls.session.TlsSession) whose payload skipping the
+        #: compiled walk may do itself; None: no compiled walk.
+        self.skimming = skimming
         #: raw key -> (flow, side, muted), or (None, 0, True) for another shard's connection
         self.entries: dict[bytes, tuple[Flow | None, int, bool]] = {}
         #: flow index -> its two keys (forget needs no re-encoding)
@@ -118,13 +132,27 @@ class FastLane:
         if key is None or key in self.entries:
             return
         if self.ignored >= MAX_IGNORED:
-            self.entries = {k: v for k, v in self.entries.items() if v[0] is not None}
+            keep = {k: v for k, v in self.entries.items() if v[0] is not None}
+            self.entries.clear()  # the same dict: the compiled walk holds it
+            self.entries.update(keep)
             self.ignored = 0
         reverse = _raw_key(seg[3], seg[5], seg[2], seg[4])
         self.entries[key] = _IGNORE
         if reverse is not None:
             self.entries[reverse] = _IGNORE
         self.ignored += 2
+
+    def scanner(self, little: bool, nanos: bool, record_size: int) -> ScanFunction | None:
+        """The compiled walk over a classic pcap buffer, taking what :meth:`take` would
+        (the capture reader's ``scanner`` hook); None when it is not built or not asked
+        for. It reads and writes the same Python state as :meth:`take`, so the two mix
+        freely, packet by packet."""
+        if _Scanner is None or self.skimming is None:
+            return None
+        scan: ScanFunction = _Scanner(self.entries, self.table, self.skimming, little, nanos,
+                                      record_size, _table.SWEEP_EVERY,
+                                      _table.CLOSED_LINGER_NS).scan
+        return scan
 
     def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
         """Handle this Ethernet frame here; False: it goes the general way.

@@ -19,7 +19,7 @@ import pytest
 from tests import pcapwriter as pw
 from tests.corpus.truth_compare import corpus_captures
 from tests.tlsbytes import Seg, pcap_of, tcp_segments, tls12, tls13
-from tlslens.flows.lane import FastLane
+from tlslens.flows.lane import COMPILED, FastLane
 from tlslens.pipeline import Options, analyze
 from tlslens.report.json_report import encode, result_to_dict
 
@@ -34,30 +34,56 @@ def _report(source: bytes | Path, **opts: object) -> str:
     return encode(doc)
 
 
-def _fingerprints(source: bytes | Path, lane: bool) -> list[tuple[object, ...]]:
+def _fingerprints(source: bytes | Path, **opts: object) -> list[tuple[object, ...]]:
     src = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-    result = analyze(src, Options(hellos_only=True, fast_lane=lane))
+    result = analyze(src, Options(hellos_only=True, **opts))  # type: ignore[arg-type]
     return [(c.id, str(c.client), str(c.server), c.server_name, c.fingerprints)
             for c in result.connections]
 
 
-def assert_same_with_and_without_lane(source: bytes | Path) -> None:
-    assert _report(source, fast_lane=True) == _report(source, fast_lane=False)
-    assert _fingerprints(source, True) == _fingerprints(source, False)
+#: The lane off; the Python lane alone; the Python lane with the compiled walk (when it
+#: is built, else this is the Python lane again).
+WAYS = ({"fast_lane": False}, {"compiled_lane": False}, {})
+
+
+def assert_same_with_and_without_lane(source: bytes | Path, **opts: object) -> None:
+    reports = [_report(source, **opts, **way) for way in WAYS]  # type: ignore[arg-type]
+    assert reports[1] == reports[0]
+    assert reports[2] == reports[0]
+    prints = [_fingerprints(source, **opts, **way) for way in WAYS]  # type: ignore[arg-type]
+    assert prints[1] == prints[0]
+    assert prints[2] == prints[0]
 
 
 @pytest.fixture
 def lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Packets the lane took (so a case shows it was exercised, not bypassed)."""
-    taken = [0]
-    real = FastLane.take
+    """Packets the lane took, in Python ([0], also [1]) or in the compiled walk ([0],
+    also [2]); so a case shows it was exercised, not bypassed."""
+    taken = [0, 0, 0]
+    real_take, real_scanner = FastLane.take, FastLane.scanner
 
     def counting(self: FastLane, data: bytes, frame: int, ts_ns: int) -> bool:
-        ok = real(self, data, frame, ts_ns)
+        ok = real_take(self, data, frame, ts_ns)
         taken[0] += ok
+        taken[1] += ok
         return ok
 
+    def counting_scanner(self: FastLane, *args: object) -> object:
+        scan = real_scanner(self, *args)  # type: ignore[arg-type]
+        if scan is None:
+            return None
+
+        def counted(buf: bytes, pos: int, idx: int, ts: int) -> tuple[object, ...]:
+            out = scan(buf, pos, idx, ts)
+            n = out[1] - idx - (out[3] is not None)  # records consumed, not returned
+            taken[0] += n
+            taken[2] += n
+            return out
+
+        return counted
+
     monkeypatch.setattr(FastLane, "take", counting)
+    monkeypatch.setattr(FastLane, "scanner", counting_scanner)
     return taken
 
 
@@ -89,6 +115,8 @@ def test_in_order_stream_takes_the_lane_and_counts_the_same(make, lane_count) ->
     capture = pcap_of(segs)
     assert_same_with_and_without_lane(capture)
     assert lane_count[0] > 300  # most of the ~200 data segments and their ACKs, twice
+    if COMPILED:  # past the handshake, the compiled walk takes them (analyze and fingerprint)
+        assert lane_count[2] > 300
     result = analyze(io.BytesIO(capture))
     [conn] = result.connections
     records, nbytes = conn.app_data["server"]
@@ -143,6 +171,8 @@ def test_ipv6_connection(lane_count: list[int]) -> None:
     [conn] = analyze(io.BytesIO(capture)).connections
     assert conn.app_data["server"][1] >= 30_000
     assert lane_count[0] > 40
+    if COMPILED:
+        assert lane_count[2] > 40
 
 
 def test_decryption_gets_every_byte_through_the_lane(lane_count: list[int]) -> None:
@@ -150,8 +180,7 @@ def test_decryption_gets_every_byte_through_the_lane(lane_count: list[int]) -> N
     the report (decryption results included) is the one the general path gives."""
     seed = FIXTURES / "seed" / "seed.pcap"
     keys = (str(FIXTURES / "seed" / "seed.keylog"),)
-    assert _report(seed, keylogs=keys, fast_lane=True) == _report(seed, keylogs=keys,
-                                                                  fast_lane=False)
+    assert_same_with_and_without_lane(seed, keylogs=keys)
     assert lane_count[0] > 0
     [conn] = analyze(str(seed), Options(keylogs=keys)).connections
     assert conn.decryption is not None and conn.decryption["status"] == "decrypted"
@@ -164,3 +193,18 @@ CORPUS = corpus_captures()
 @pytest.mark.parametrize("capture", CORPUS, ids=[p.name for p in CORPUS])
 def test_corpus_capture(capture: Path) -> None:
     assert_same_with_and_without_lane(capture)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_damaged_capture_gives_the_same_report_every_way(seed: int) -> None:
+    """Flipped bytes anywhere (record headers, IP and TCP headers, TLS record headers in
+    the skipped part): the compiled walk, the Python lane and the general path still
+    agree, and nothing raises."""
+    rnd = random.Random(seed)
+    segs = tcp_segments(_with_app_data((tls12, tls13)[seed % 2]().flights, 40_000), mss=1400)
+    capture = bytearray(pcap_of(segs))
+    for _ in range(rnd.choice([1, 3, 10])):
+        # mostly past the handshake, where the compiled walk works
+        at = rnd.randrange(len(capture) // 3, len(capture))
+        capture[at] = rnd.randrange(256)
+    assert_same_with_and_without_lane(bytes(capture))

@@ -1,0 +1,688 @@
+/*
+ * tlslens.flows._fastscan: the pcap record walk and the fast lane's plain packets, in C.
+ *
+ * Why: on a big capture most packets belong to connections whose handshake is over.
+ * In Python each of them costs the record walk (about 1 us) plus the lane (about 2 us),
+ * which made the walk a third of `tlslens fingerprint`. This module walks the records of
+ * one buffer of a classic pcap file and handles, without returning to Python, exactly the
+ * packets the Python lane (tlslens/flows/lane.py) would handle with no effect beyond the
+ * connection's own counters:
+ *
+ *   - packets of another shard's connection (the lane's ignore entries): dropped;
+ *   - the in-order packets (data or pure ACK, no SYN/FIN/RST) of a connection whose
+ *     retransmission comparison is off, nothing buffered out of order, and either
+ *       muted (fingerprint: the session needs no more bytes), or
+ *       whose TLS session skips record payloads and every record in the packet is
+ *       application data (the session only counts them).
+ *
+ * Every other record goes back to Python unchanged, which runs it through the Python
+ * lane or the general path. Python stays the owner of every piece of state: a
+ * connection's counters are read from its Python objects the first time one scan call
+ * meets it, and written back before the call returns. So whatever Python does between
+ * two calls (a retransmission, a sweep, a FIN) is seen by the next call, and the results
+ * are the same, byte for byte, as with the Python lane alone
+ * (tests/unit/flows/test_lane.py runs every capture both ways).
+ *
+ * This is an optional speed-up: when it is not built, tlslens runs the same code paths
+ * in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_BLOCK (64u << 20)
+#define MAX_RECORD ((1 << 14) + 2048 + 256)
+#define MASK32 0xFFFFFFFFULL
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_ACK 0x10
+#define FLAG_MASK 0x1FF
+#define SLOTS 32
+
+enum { NOT_MINE = 0, HANDLED = 1, FAILED = -1 };
+
+/* interned attribute names */
+static PyObject *s_done, *s_dirs, *s_pending, *s_compare, *s_isn, *s_next, *s_delivered,
+    *s_packets, *s_last_frame, *s_last_ts, *s_consumer, *s_decryptor, *s_streams, *s_state,
+    *s_buf, *s_sslv2, *s_skipping, *s_anomalies, *s_skip, *s_skip_rec, *s_base,
+    *s_app_records, *s_app_bytes, *s_since_sweep, *s_swept_ns, *s_records;
+
+/* One connection met during one scan call: its Python objects and a working copy of
+ * the counters the plain packets change. */
+typedef struct {
+    PyObject *flow;
+    PyObject *dirs[2];
+    PyObject *streams[2];   /* NULL when muted */
+    int muted;
+    int dirty;
+    long long packets, last_frame, last_ts;
+    int side_state[2];      /* 0 not loaded, 1 usable, -1 not usable in this call */
+    int side_dirty[2];
+    uint32_t isn[2];
+    long long next[2], delivered[2];
+    long long skip[2], base[2], app_records[2], app_bytes[2];
+    int has_rec[2], rec_ctype[2], rec_version[2];
+    long long rec_n[2], rec_off[2];
+} Conn;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *entries;       /* the Python lane's dict: raw key -> (flow, side, muted) */
+    PyObject *table;         /* the FlowTable (sweep counters) */
+    PyObject *session_type;  /* tlslens.tls.session.TlsSession */
+    int little, nanos;
+    Py_ssize_t hs;
+    long long sweep_every, linger_ns;
+    /* per scan call */
+    Conn conns[SLOTS];
+    int nconns;
+    long long since_sweep, swept_ns;
+} Scanner;
+
+static inline uint32_t rd32(const unsigned char *p, int little) {
+    if (little)
+        return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+               ((uint32_t)p[3] << 24);
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+           (uint32_t)p[3];
+}
+
+static inline uint32_t be32(const unsigned char *p) { return rd32(p, 0); }
+static inline unsigned be16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
+
+/* Same test as tlslens.tls.records._plausible_header. */
+static inline long plausible(const unsigned char *p) {
+    if (p[0] < 20 || p[0] > 24 || p[1] != 3 || p[2] > 4)
+        return -1;
+    long n = ((long)p[3] << 8) | p[4];
+    return (n > 0 && n <= MAX_RECORD) ? n : -1;
+}
+
+/* ---- reading and writing Python attributes ------------------------------------------ */
+
+static int get_ll(PyObject *obj, PyObject *name, long long *out) {
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL)
+        return -1;
+    *out = PyLong_AsLongLong(v);
+    Py_DECREF(v);
+    if (*out == -1 && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
+/* 1 when the attribute is truthy, 0 when not, -1 on error. */
+static int get_true(PyObject *obj, PyObject *name) {
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL)
+        return -1;
+    int r = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
+static int set_ll(PyObject *obj, PyObject *name, long long value) {
+    PyObject *v = PyLong_FromLongLong(value);
+    if (v == NULL)
+        return -1;
+    int r = PyObject_SetAttr(obj, name, v);
+    Py_DECREF(v);
+    return r;
+}
+
+static void conn_clear(Conn *c) {
+    Py_CLEAR(c->flow);
+    for (int s = 0; s < 2; s++) {
+        Py_CLEAR(c->dirs[s]);
+        Py_CLEAR(c->streams[s]);
+    }
+}
+
+/* Load a connection's flow-level state. 1: usable; 0: not a case for C (Python handles
+ * the packet); -1: error. On 0 and -1 the slot is left clear. */
+static int conn_load(Scanner *self, Conn *c, PyObject *flow, int muted) {
+    memset(c, 0, sizeof(*c));
+    int r = get_true(flow, s_done);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    PyObject *dirs = PyObject_GetAttr(flow, s_dirs);
+    if (dirs == NULL)
+        return -1;
+    if (!PyTuple_Check(dirs) || PyTuple_GET_SIZE(dirs) != 2) {
+        Py_DECREF(dirs);
+        return 0;
+    }
+    for (int s = 0; s < 2; s++) {
+        PyObject *d = PyTuple_GET_ITEM(dirs, s);
+        /* nothing buffered out of order (the ACK and in-order tests of the lane then
+         * hold for the whole call) and no retransmission comparison (nothing to keep) */
+        if ((r = get_true(d, s_pending)) != 0 || (r = get_true(d, s_compare)) != 0) {
+            Py_DECREF(dirs);
+            return r < 0 ? -1 : 0;
+        }
+    }
+    Py_INCREF(flow);
+    c->flow = flow;
+    c->muted = muted;
+    for (int s = 0; s < 2; s++) {
+        c->dirs[s] = PyTuple_GET_ITEM(dirs, s);
+        Py_INCREF(c->dirs[s]);
+    }
+    Py_DECREF(dirs);
+    if (get_ll(flow, s_packets, &c->packets) < 0)
+        goto fail;
+    if (!muted) {
+        PyObject *session = PyObject_GetAttr(flow, s_consumer);
+        if (session == NULL)
+            goto fail;
+        if ((PyObject *)Py_TYPE(session) != self->session_type) {
+            Py_DECREF(session);
+            conn_clear(c);
+            return 0;
+        }
+        PyObject *dec = PyObject_GetAttr(session, s_decryptor);
+        PyObject *streams = dec ? PyObject_GetAttr(session, s_streams) : NULL;
+        Py_DECREF(session);
+        if (dec == NULL || streams == NULL) {
+            Py_XDECREF(dec);
+            goto fail;
+        }
+        int ok = dec == Py_None && PyTuple_Check(streams) && PyTuple_GET_SIZE(streams) == 2;
+        Py_DECREF(dec);
+        if (!ok) {
+            Py_DECREF(streams);
+            conn_clear(c);
+            return 0;
+        }
+        for (int s = 0; s < 2; s++) {
+            c->streams[s] = PyTuple_GET_ITEM(streams, s);
+            Py_INCREF(c->streams[s]);
+        }
+        Py_DECREF(streams);
+    }
+    return 1;
+fail:
+    conn_clear(c);
+    return -1;
+}
+
+/* Load one side's reassembly and record-stream counters. 1 usable, 0 not, -1 error. */
+static int side_load(Conn *c, int s) {
+    PyObject *d = c->dirs[s];
+    PyObject *isn = PyObject_GetAttr(d, s_isn);
+    if (isn == NULL)
+        return -1;
+    if (isn == Py_None) {
+        Py_DECREF(isn);
+        return 0;
+    }
+    long long v = PyLong_AsLongLong(isn);
+    Py_DECREF(isn);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    c->isn[s] = (uint32_t)v;
+    if (get_ll(d, s_next, &c->next[s]) < 0 || get_ll(d, s_delivered, &c->delivered[s]) < 0)
+        return -1;
+    if (c->muted)
+        return 1;
+    PyObject *st = c->streams[s];
+    /* RecordStream in its skimming state: records found, nothing buffered, TLS framing,
+     * payloads skipped, no anomaly waiting to be collected */
+    PyObject *state = PyObject_GetAttr(st, s_state);
+    if (state == NULL)
+        return -1;
+    int eq = PyUnicode_Check(state) && PyUnicode_Compare(state, s_records) == 0;
+    Py_DECREF(state);
+    if (!eq)
+        return PyErr_Occurred() ? -1 : 0;
+    int r;
+    if ((r = get_true(st, s_buf)) != 0 || (r = get_true(st, s_sslv2)) != 0 ||
+        (r = get_true(st, s_anomalies)) != 0)
+        return r < 0 ? -1 : 0;
+    if ((r = get_true(st, s_skipping)) != 1)
+        return r;
+    if (get_ll(st, s_skip, &c->skip[s]) < 0 || get_ll(st, s_base, &c->base[s]) < 0 ||
+        get_ll(st, s_app_records, &c->app_records[s]) < 0 ||
+        get_ll(st, s_app_bytes, &c->app_bytes[s]) < 0)
+        return -1;
+    PyObject *rec = PyObject_GetAttr(st, s_skip_rec);
+    if (rec == NULL)
+        return -1;
+    if (rec == Py_None) {
+        c->has_rec[s] = 0;
+    } else if (PyTuple_Check(rec) && PyTuple_GET_SIZE(rec) == 4) {
+        long long f[4];
+        for (int i = 0; i < 4; i++) {
+            f[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(rec, i));
+            if (f[i] == -1 && PyErr_Occurred()) {
+                Py_DECREF(rec);
+                return -1;
+            }
+        }
+        c->has_rec[s] = 1;
+        c->rec_ctype[s] = (int)f[0];
+        c->rec_version[s] = (int)f[1];
+        c->rec_n[s] = f[2];
+        c->rec_off[s] = f[3];
+    } else {
+        Py_DECREF(rec);
+        return 0;
+    }
+    Py_DECREF(rec);
+    return 1;
+}
+
+/* Write a connection's working copy back to its Python objects. */
+static int conn_store(Conn *c) {
+    if (!c->dirty)
+        return 0;
+    if (set_ll(c->flow, s_packets, c->packets) < 0 ||
+        set_ll(c->flow, s_last_frame, c->last_frame) < 0 ||
+        set_ll(c->flow, s_last_ts, c->last_ts) < 0)
+        return -1;
+    for (int s = 0; s < 2; s++) {
+        if (!c->side_dirty[s])
+            continue;
+        if (set_ll(c->dirs[s], s_next, c->next[s]) < 0 ||
+            set_ll(c->dirs[s], s_delivered, c->delivered[s]) < 0)
+            return -1;
+        if (c->muted)
+            continue;
+        PyObject *st = c->streams[s];
+        if (set_ll(st, s_skip, c->skip[s]) < 0 || set_ll(st, s_base, c->base[s]) < 0 ||
+            set_ll(st, s_app_records, c->app_records[s]) < 0 ||
+            set_ll(st, s_app_bytes, c->app_bytes[s]) < 0)
+            return -1;
+        PyObject *rec;
+        if (c->has_rec[s]) {
+            rec = Py_BuildValue("(iiLL)", c->rec_ctype[s], c->rec_version[s], c->rec_n[s],
+                                c->rec_off[s]);
+            if (rec == NULL)
+                return -1;
+        } else {
+            rec = Py_NewRef(Py_None);
+        }
+        int r = PyObject_SetAttr(st, s_skip_rec, rec);
+        Py_DECREF(rec);
+        if (r < 0)
+            return -1;
+    }
+    c->dirty = 0;
+    return 0;
+}
+
+/* Store and drop every connection of this call; 0 or -1 (error set). */
+static int flush_conns(Scanner *self) {
+    int r = 0;
+    for (int i = 0; i < self->nconns; i++) {
+        if (r == 0 && conn_store(&self->conns[i]) < 0)
+            r = -1;
+        conn_clear(&self->conns[i]);
+    }
+    self->nconns = 0;
+    return r;
+}
+
+/* The working copy of ``flow`` in this call: a slot, NULL when C does not handle it
+ * (*err set on error). */
+static Conn *conn_for(Scanner *self, PyObject *flow, int muted, int *err) {
+    for (int i = 0; i < self->nconns; i++)
+        if (self->conns[i].flow == flow)
+            return &self->conns[i];
+    if (self->nconns == SLOTS && flush_conns(self) < 0) {
+        *err = 1;
+        return NULL;
+    }
+    Conn *c = &self->conns[self->nconns];
+    int r = conn_load(self, c, flow, muted);
+    if (r < 0)
+        *err = 1;
+    if (r <= 0)
+        return NULL;
+    self->nconns++;
+    return c;
+}
+
+/* What TlsSession.on_data does with ``n`` bytes when the stream skims, computed on a
+ * copy: 1 and committed when every record met is application data, 0 (nothing changed)
+ * when Python must see the bytes. */
+static int skim(Conn *c, int s, const unsigned char *p, long long n) {
+    long long skip = c->skip[s], base = c->base[s], ar = c->app_records[s],
+              ab = c->app_bytes[s];
+    int has_rec = c->has_rec[s], rct = c->rec_ctype[s], rver = c->rec_version[s];
+    long long rn = c->rec_n[s], roff = c->rec_off[s];
+    long long off = 0;
+    if (skip > n) {
+        skip -= n;
+        base += n;
+        goto commit;
+    }
+    if (skip) {
+        base += skip;
+        off = skip;
+        skip = 0;
+        if (!has_rec || rct != 23)
+            return 0; /* a skipped record other than application data: Python reports it */
+        ar += 1;
+        ab += rn;
+        has_rec = 0;
+        if (off == n)
+            goto commit;
+    }
+    {
+        long long q = off, skim_base = base;
+        while (q + 5 <= n) {
+            long len = plausible(p + q);
+            if (len < 0)
+                break;
+            int ct = p[q];
+            if (q + 5 + len > n) {
+                skip = len - (n - q - 5);
+                has_rec = 1;
+                rct = ct;
+                rver = (int)be16(p + q + 1);
+                rn = len;
+                roff = skim_base + (q - off);
+                q = n;
+                base = skim_base + (n - off);
+                goto commit;
+            }
+            if (ct != 23)
+                return 0;
+            ar += 1;
+            ab += len;
+            q += 5 + len;
+        }
+        if (q < n)
+            return 0; /* a partial header or no header: the stream buffers it */
+        base = skim_base + (q - off);
+    }
+commit:
+    c->skip[s] = skip;
+    c->base[s] = base;
+    c->app_records[s] = ar;
+    c->app_bytes[s] = ab;
+    c->has_rec[s] = has_rec;
+    c->rec_ctype[s] = rct;
+    c->rec_version[s] = rver;
+    c->rec_n[s] = rn;
+    c->rec_off[s] = roff;
+    return 1;
+}
+
+/* The Python lane's decision for one Ethernet frame, taken here when it needs no Python. */
+static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long long frame,
+                long long ts) {
+    if (n_data < 54)
+        return NOT_MINE;
+    const unsigned char *key;
+    Py_ssize_t klen;
+    int v4;
+    if (d[12] == 8 && d[13] == 0) {
+        key = d + 26, klen = 12, v4 = 1;
+    } else if (d[12] == 0x86 && d[13] == 0xDD && n_data >= 74) {
+        key = d + 22, klen = 36, v4 = 0;
+    } else {
+        return NOT_MINE;
+    }
+    PyObject *k = PyBytes_FromStringAndSize((const char *)key, klen);
+    if (k == NULL)
+        return FAILED;
+    PyObject *hit = PyDict_GetItemWithError(self->entries, k); /* borrowed */
+    Py_DECREF(k);
+    if (hit == NULL)
+        return PyErr_Occurred() ? FAILED : NOT_MINE;
+    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3)
+        return NOT_MINE;
+    uint32_t seq;
+    unsigned offflags;
+    Py_ssize_t start, stop;
+    if (v4) {
+        unsigned total = be16(d + 16), frag = be16(d + 20);
+        if (d[14] != 0x45 || d[23] != 6 || (frag & 0x3FFF) || total < 40 ||
+            (Py_ssize_t)total > n_data - 14)
+            return NOT_MINE;
+        seq = be32(d + 38);
+        offflags = be16(d + 46);
+        unsigned hl = (offflags >> 12) << 2;
+        if (hl < 20 || hl > total - 20)
+            return NOT_MINE;
+        start = 34 + hl, stop = 14 + total;
+    } else {
+        unsigned plen = be16(d + 18);
+        if (d[20] != 6 || plen < 20 || (Py_ssize_t)plen > n_data - 54 || (d[14] >> 4) != 6)
+            return NOT_MINE;
+        seq = be32(d + 58);
+        offflags = be16(d + 66);
+        unsigned hl = (offflags >> 12) << 2;
+        if (hl < 20 || hl > plen)
+            return NOT_MINE;
+        start = 54 + hl, stop = 54 + plen;
+    }
+    PyObject *flow = PyTuple_GET_ITEM(hit, 0);
+    if (flow == Py_None)
+        return HANDLED; /* another shard's connection */
+    unsigned flags = offflags & FLAG_MASK;
+    if (flags & (F_SYN | F_FIN | F_RST))
+        return NOT_MINE;
+    long side = PyLong_AsLong(PyTuple_GET_ITEM(hit, 1));
+    if ((side != 0 && side != 1) || PyErr_Occurred()) {
+        PyErr_Clear();
+        return NOT_MINE;
+    }
+    int muted = PyObject_IsTrue(PyTuple_GET_ITEM(hit, 2));
+    if (muted < 0)
+        return FAILED;
+    int err = 0;
+    Conn *c = conn_for(self, flow, muted, &err);
+    if (c == NULL)
+        return err ? FAILED : NOT_MINE;
+    if (c->muted != muted)
+        return NOT_MINE;
+    if (c->side_state[side] == 0) {
+        int r = side_load(c, (int)side);
+        if (r < 0)
+            return FAILED;
+        c->side_state[side] = r ? 1 : -1;
+    }
+    if (c->side_state[side] != 1)
+        return NOT_MINE;
+    long long n = stop - start;
+    if (n && (((unsigned long long)seq - c->isn[side]) & MASK32) !=
+                 ((unsigned long long)c->next[side] & MASK32))
+        return NOT_MINE;
+    /* FlowTable.tick: a sweep is due on this packet: Python does it */
+    if (self->since_sweep + 1 >= self->sweep_every || ts - self->swept_ns > self->linger_ns)
+        return NOT_MINE;
+    if (n && !muted && !skim(c, (int)side, d + start, n))
+        return NOT_MINE;
+    c->packets += 1;
+    c->last_frame = frame;
+    c->last_ts = ts;
+    c->dirty = 1;
+    if (n) {
+        c->next[side] += n;
+        c->delivered[side] += n;
+        c->side_dirty[side] = 1;
+    }
+    self->since_sweep += 1;
+    return HANDLED;
+}
+
+/* scan(buf, pos, idx, ts) -> (pos, idx, ts, data | None, orig_len)
+ *
+ * Walk the complete records of ``buf`` from ``pos``. Records the lane handles here are
+ * consumed silently; the first one it does not is consumed and returned (its bytes and
+ * original length) for Python to handle. ``None`` means no complete record is left (or
+ * the next one has an impossible length): Python's own loop reads on from ``pos``. */
+static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
+    PyObject *buf;
+    Py_ssize_t pos;
+    long long idx, ts;
+    if (!PyArg_ParseTuple(args, "SnLL", &buf, &pos, &idx, &ts))
+        return NULL;
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(buf);
+    Py_ssize_t end = PyBytes_GET_SIZE(buf), hs = self->hs;
+    long long mul = self->nanos ? 1 : 1000;
+    if (get_ll(self->table, s_since_sweep, &self->since_sweep) < 0 ||
+        get_ll(self->table, s_swept_ns, &self->swept_ns) < 0)
+        return NULL;
+    long long since0 = self->since_sweep;
+    PyObject *data = NULL;
+    long long orig = 0;
+    int failed = 0;
+    while (pos >= 0 && end - pos >= hs) {
+        const unsigned char *h = b + pos;
+        uint32_t incl = rd32(h + 8, self->little);
+        if (incl > MAX_BLOCK || (Py_ssize_t)incl > end - pos - hs)
+            break;
+        long long rts = (long long)rd32(h, self->little) * 1000000000LL +
+                        (long long)rd32(h + 4, self->little) * mul;
+        const unsigned char *d = h + hs;
+        int r = lane(self, d, (Py_ssize_t)incl, idx + 1, rts);
+        if (r == FAILED) {
+            failed = 1;
+            break;
+        }
+        idx += 1;
+        ts = rts;
+        pos += hs + incl;
+        if (r == NOT_MINE) {
+            data = PyBytes_FromStringAndSize((const char *)d, incl);
+            if (data == NULL)
+                failed = 1;
+            orig = rd32(h + 12, self->little);
+            break;
+        }
+    }
+    if (flush_conns(self) < 0)
+        failed = 1;
+    if (!failed && self->since_sweep != since0 &&
+        set_ll(self->table, s_since_sweep, self->since_sweep) < 0)
+        failed = 1;
+    if (failed) {
+        Py_XDECREF(data);
+        return NULL;
+    }
+    if (data == NULL)
+        data = Py_NewRef(Py_None);
+    return Py_BuildValue("(nLLNL)", pos, idx, ts, data, orig);
+}
+
+static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"entries", "table", "session_type", "little", "nanos",
+                             "record_size", "sweep_every", "linger_ns", NULL};
+    PyObject *entries, *table, *stype;
+    int little, nanos;
+    Py_ssize_t hs;
+    long long sweep_every, linger;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOppnLL", kwlist, &PyDict_Type, &entries,
+                                     &table, &stype, &little, &nanos, &hs, &sweep_every,
+                                     &linger))
+        return -1;
+    if (hs < 16) {
+        PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
+        return -1;
+    }
+    Py_XSETREF(self->entries, Py_NewRef(entries));
+    Py_XSETREF(self->table, Py_NewRef(table));
+    Py_XSETREF(self->session_type, Py_NewRef(stype));
+    self->little = little;
+    self->nanos = nanos;
+    self->hs = hs;
+    self->sweep_every = sweep_every;
+    self->linger_ns = linger;
+    return 0;
+}
+
+static int Scanner_traverse(Scanner *self, visitproc visit, void *arg) {
+    Py_VISIT(self->entries);
+    Py_VISIT(self->table);
+    Py_VISIT(self->session_type);
+    return 0;
+}
+
+static int Scanner_clear(Scanner *self) {
+    Py_CLEAR(self->entries);
+    Py_CLEAR(self->table);
+    Py_CLEAR(self->session_type);
+    for (int i = 0; i < self->nconns; i++)
+        conn_clear(&self->conns[i]);
+    self->nconns = 0;
+    return 0;
+}
+
+static void Scanner_dealloc(Scanner *self) {
+    PyObject_GC_UnTrack(self);
+    Scanner_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"scan", (PyCFunction)Scanner_scan, METH_VARARGS,
+     "scan(buf, pos, idx, ts) -> (pos, idx, ts, data or None, orig_len)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "tlslens.flows._fastscan.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Walks pcap records and takes the fast lane's plain packets in C.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_traverse = (traverseproc)Scanner_traverse,
+    .tp_clear = (inquiry)Scanner_clear,
+    .tp_methods = Scanner_methods,
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "tlslens.flows._fastscan",
+    "Optional compiled pcap walk and fast lane (see tlslens.flows.lane).", -1, NULL,
+};
+
+#define INTERN(var, text)                                                                   \
+    if ((var = PyUnicode_InternFromString(text)) == NULL)                                   \
+        return NULL;
+
+PyMODINIT_FUNC PyInit__fastscan(void) {
+    INTERN(s_done, "done");
+    INTERN(s_dirs, "dirs");
+    INTERN(s_pending, "pending");
+    INTERN(s_compare, "compare");
+    INTERN(s_isn, "isn");
+    INTERN(s_next, "next");
+    INTERN(s_delivered, "delivered");
+    INTERN(s_packets, "packets");
+    INTERN(s_last_frame, "last_frame");
+    INTERN(s_last_ts, "last_ts");
+    INTERN(s_consumer, "consumer");
+    INTERN(s_decryptor, "decryptor");
+    INTERN(s_streams, "streams");
+    INTERN(s_state, "state");
+    INTERN(s_buf, "buf");
+    INTERN(s_sslv2, "sslv2");
+    INTERN(s_skipping, "skipping");
+    INTERN(s_anomalies, "anomalies");
+    INTERN(s_skip, "skip");
+    INTERN(s_skip_rec, "skip_rec");
+    INTERN(s_base, "base");
+    INTERN(s_app_records, "app_records");
+    INTERN(s_app_bytes, "app_bytes");
+    INTERN(s_since_sweep, "_since_sweep");
+    INTERN(s_swept_ns, "_swept_ns");
+    INTERN(s_records, "records");
+    if (PyType_Ready(&ScannerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
