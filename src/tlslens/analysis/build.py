@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tlslens.analysis.assess import conclusion, verification
-from tlslens.analysis.esim import esim_for
 from tlslens.analysis.fingerprints import (
     client_fingerprints,
     connection_fingerprints,
@@ -30,8 +28,6 @@ from tlslens.anomalies import Anomaly
 from tlslens.flows.table import Flow
 from tlslens.tls import messages as m
 from tlslens.tls.session import HISTORY_LETTERS, TlsSession
-from tlslens.x509.certs import summarize_certificate
-from tlslens.x509.ocsp import decode_ocsp_response
 
 #: The verification fields of a connection built without verifying (hellos only).
 _NOT_VERIFIED: dict[str, Any] = {"server_key_exchange_valid": None, "chain": (),
@@ -51,6 +47,8 @@ def _client_side(flow: Flow, session: TlsSession) -> tuple[int, bool]:
 
 
 def _certs(msg: m.CertificateMsg, anomalies: list[Anomaly], frame: int | None) -> tuple[Any, ...]:
+    from tlslens.x509.certs import summarize_certificate  # (see _judge)
+
     out = []
     for i, entry in enumerate(msg.entries):
         summary = summarize_certificate(entry.der)
@@ -142,6 +140,8 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
 
     ocsp = None
     if st.certificate_status is not None and st.certificate_status.status_type in (1, 2):
+        from tlslens.x509.ocsp import decode_ocsp_response  # (see _judge)
+
         ocsp = decode_ocsp_response(st.certificate_status.response)
         if "error" in ocsp:
             anomalies.append(Anomaly("ocsp.unparseable", str(ocsp["error"]), None))
@@ -167,7 +167,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     (ip0, port0), (ip1, port1) = flow.endpoints
     ends = {0: Endpoint(ip0, port0), 1: Endpoint(ip1, port1)}
     server_name = first_ch.server_name if first_ch else None
-    verified = _NOT_VERIFIED if hellos_only else verification(
+    verified = _NOT_VERIFIED if hellos_only else _judge().verification(
         certificates=server_certs, server_key_exchange=st.server_key_exchange,
         client_hellos=client_hellos, server_hellos=server_hellos, server_name=server_name,
         start_ns=flow.first_ts)
@@ -196,8 +196,18 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
         return conn
     # assess(), with the verification already in: the eSIM profile (analysis/esim/)
     # reads no verification field, and its findings come after the rules' own.
-    esim, esim_findings = esim_for(conn)
-    return evolve(conn, esim=esim, **conclusion(conn, esim_findings))
+    judge = _judge()
+    esim, esim_findings = judge.esim_for(conn)
+    return evolve(conn, esim=esim, **judge.conclusion(conn, esim_findings))
+
+
+def _judge() -> Any:
+    """The certificate, verification, findings and eSIM modules, imported on first use:
+    ``tlslens fingerprint`` never needs them, and importing them (cryptography's X.509,
+    the rule tables) is about a third of its start-up."""
+    from tlslens.analysis import _judging
+
+    return _judging
 
 
 def _decryption(session: TlsSession, anomalies: list[Anomaly]

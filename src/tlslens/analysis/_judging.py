@@ -1,0 +1,7 @@
+"""What :mod:`tlslens.analysis.build` needs to judge a full handshake, in one place so it
+is imported only when a connection is judged (see ``build._judge``)."""
+
+from tlslens.analysis.assess import conclusion, verification
+from tlslens.analysis.esim import esim_for
+
+__all__ = ["conclusion", "esim_for", "verification"]
