@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
             sep = ": " if indent else ":"
 
             def render_json(conn):  # type: ignore[no-untyped-def]
-                return encode(connection_to_dict(conn, lang), indent=indent)
+                # encoded at once and dropped: no copies of the shared decoded values
+                return encode(connection_to_dict(conn, lang, copy=False), indent=indent)
 
             texts, finish = _stream(args.capture, options, jobs, render_json,
                                     lambda n: f'"id"{sep}{n}')

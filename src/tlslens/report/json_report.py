@@ -72,12 +72,13 @@ def version_coded(v: int | None) -> dict[str, Any] | None:
     return {"code": v, "name": version_name(v)}
 
 
-def extension_dict(ext: m.Extension) -> dict[str, Any]:
+def extension_dict(ext: m.Extension, *, copy: bool = True) -> dict[str, Any]:
     """The report form of one extension. Its decoded ``data`` is copied: the same
     decoded body is shared by every hello that sent it (tlslens.tls.extensions caches
-    them), and a caller may change the dict it is given."""
+    them), and a caller may change the dict it is given. ``copy=False``: shared as is,
+    for a caller that encodes the dict at once (see :func:`connection_to_dict`)."""
     return {"code": ext.code, "name": _extension_name(ext.code), "length": len(ext.raw),
-            "data": json_copy(ext.data), "raw": ext.raw.hex()}
+            "data": json_copy(ext.data) if copy else ext.data, "raw": ext.raw.hex()}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -99,7 +100,7 @@ def _named(table: str, values: tuple[int, ...]) -> tuple[tuple[int, str | None],
     return tuple((v, name(table, v)) for v in values)
 
 
-def client_hello_dict(ch: m.ClientHello, fps: Any) -> dict[str, Any]:
+def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True) -> dict[str, Any]:
     table = "sslv2_cipher_specs" if ch.sslv2_format else "cipher_suites"
     random_time = None
     if ch.random is not None:
@@ -113,7 +114,7 @@ def client_hello_dict(ch: m.ClientHello, fps: Any) -> dict[str, Any]:
         "session_id": ch.legacy_session_id.hex(),
         "cipher_suites": _coded_list(table, ch.cipher_suites),
         "compression_methods": list(ch.compression_methods),
-        "extensions": [extension_dict(e) for e in ch.extensions],
+        "extensions": [extension_dict(e, copy=copy) for e in ch.extensions],
         "server_name": ch.server_name, "alpn": list(ch.alpn),
         "supported_groups": _coded_list("groups", ch.supported_groups),
         "ec_point_formats": list(ch.ec_point_formats),
@@ -128,7 +129,7 @@ def client_hello_dict(ch: m.ClientHello, fps: Any) -> dict[str, Any]:
     }
 
 
-def server_hello_dict(sh: m.ServerHello, fps: Any) -> dict[str, Any]:
+def server_hello_dict(sh: m.ServerHello, fps: Any, *, copy: bool = True) -> dict[str, Any]:
     return {
         "record_version": sh.record_version, "version": sh.legacy_version,
         "sslv2_format": sh.sslv2_format,
@@ -138,7 +139,7 @@ def server_hello_dict(sh: m.ServerHello, fps: Any) -> dict[str, Any]:
         if sh.cipher_suite is not None else None,
         "cipher_suites": _coded_list("sslv2_cipher_specs", sh.sslv2_cipher_specs),
         "compression_method": sh.compression_method,
-        "extensions": [extension_dict(e) for e in sh.extensions],
+        "extensions": [extension_dict(e, copy=copy) for e in sh.extensions],
         "selected_version": version_coded(sh.selected_version),
         "alpn": sh.alpn,
         "key_share_group": coded("groups", sh.key_share_group)
@@ -179,8 +180,15 @@ def certificate_request_dict(cr: m.CertificateRequest) -> dict[str, Any]:
                                         for dn in cr.certificate_authorities]}
 
 
-def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
-    """One connection; findings and the verdict summary in ``lang``."""
+def connection_to_dict(c: TlsConnection, lang: str = "en", *,
+                       copy: bool = True) -> dict[str, Any]:
+    """One connection; findings and the verdict summary in ``lang``.
+
+    The dict is the caller's to change. ``copy=False`` skips copying the decoded values
+    (extension bodies, certificate extension values) that tlslens shares between
+    connections through its caches: only for a caller that encodes the dict at once and
+    never changes it, such as the streaming JSON outputs, where the copies were about
+    two fifths of this function's time."""
     from tlslens.report.i18n import translator
     from tlslens.report.messages.findings import finding_text, verdict_summary
 
@@ -189,7 +197,8 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
     for i, cert in enumerate(c.certificates):
         exts = c.certificate_entry_extensions[i] if i < len(c.certificate_entry_extensions) \
             else ()
-        cert_dicts.append(cert.to_dict([extension_dict(e) for e in exts]))
+        cert_dicts.append(cert.to_dict([extension_dict(e, copy=copy) for e in exts],
+                                       copy=copy))
     return {
         "id": c.id, "transport": "tcp",
         "client": {"ip": c.client.ip, "port": c.client.port},
@@ -208,14 +217,14 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
         "history": c.history,
         "application_data": {"client": _app_data(c.app_data["client"]),
                              "server": _app_data(c.app_data["server"])},
-        "client_hellos": [_framed(client_hello_dict(h.hello, fp), h.frame)
+        "client_hellos": [_framed(client_hello_dict(h.hello, fp, copy=copy), h.frame)
                           for h, fp in zip(c.client_hellos, c.hello_fingerprints)],
-        "server_hellos": [_framed(server_hello_dict(h.hello, fp), h.frame)
+        "server_hellos": [_framed(server_hello_dict(h.hello, fp, copy=copy), h.frame)
                           for h, fp in zip(c.server_hellos, c.server_hello_fingerprints)],
         "certificates": cert_dicts,
         "certificate_request": certificate_request_dict(c.certificate_request)
         if c.certificate_request is not None else None,
-        "client_certificates": [cert.to_dict() for cert in c.client_certificates]
+        "client_certificates": [cert.to_dict(copy=copy) for cert in c.client_certificates]
         if c.client_certificates is not None else None,
         "server_key_exchange": server_key_exchange_dict(c.server_key_exchange,
                                                         c.server_key_exchange_valid)
@@ -232,11 +241,13 @@ def connection_to_dict(c: TlsConnection, lang: str = "en") -> dict[str, Any]:
                                for d, cv, valid in c.certificate_verify],
         "new_session_tickets": [{"lifetime": t.lifetime, "ticket_length": len(t.ticket),
                                  "age_add": t.age_add,
-                                 "extensions": [extension_dict(e) for e in t.extensions]}
+                                 "extensions": [extension_dict(e, copy=copy)
+                                                for e in t.extensions]}
                                 for t in c.new_session_tickets],
         "certificate_status": {"type": c.certificate_status.status_type, "ocsp": c.ocsp}
         if c.certificate_status is not None else None,
-        "encrypted_extensions": [extension_dict(e) for e in c.encrypted_extensions]
+        "encrypted_extensions": [extension_dict(e, copy=copy)
+                                 for e in c.encrypted_extensions]
         if c.encrypted_extensions is not None else None,
         "alerts": [{"frame": a.frame, "time": packet_time(a.ts_ns), "direction": a.direction,
                     "level": a.level,

@@ -89,3 +89,23 @@ def test_changing_one_report_leaves_the_shared_extension_data_alone() -> None:
         else:
             e["data"].append("changed")
     assert encode(connection_to_dict(analyze(str(seed)).connections[0])) == before
+
+
+def test_uncopied_report_is_the_same_report() -> None:
+    """``copy=False`` (the streaming outputs) shares the decoded values instead of copying
+    them: the encoded report is the same, byte for byte, for every fixture connection
+    (certificates with their extensions, hellos, tickets, encrypted extensions)."""
+    from pathlib import Path
+
+    from tlslens.pipeline import analyze
+    from tlslens.report.json_report import connection_to_dict, encode
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    captures = sorted(fixtures.rglob("*.pcap")) + sorted(fixtures.rglob("*.pcapng"))
+    seen = 0
+    for capture in captures:
+        for conn in analyze(str(capture)).connections:
+            copied, shared = connection_to_dict(conn), connection_to_dict(conn, copy=False)
+            assert encode(shared) == encode(copied)
+            seen += bool(copied["certificates"])
+    assert seen >= 3  # connections with certificates were among them

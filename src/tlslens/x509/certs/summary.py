@@ -78,8 +78,13 @@ class CertSummary:
                 return ext
         return None
 
-    def to_dict(self, entry_extensions: Sequence[Mapping[str, object]] = ()) -> dict[str, JSON]:
-        """The report's ``certificate`` object; ``entry_extensions`` come from TLS 1.3."""
+    def to_dict(self, entry_extensions: Sequence[Mapping[str, object]] = (), *,
+                copy: bool = True) -> dict[str, JSON]:
+        """The report's ``certificate`` object; ``entry_extensions`` come from TLS 1.3.
+
+        The extension values are copied (this summary is shared by every connection that
+        sent the certificate) unless ``copy`` is False: see
+        ``tlslens.report.json_report.connection_to_dict``."""
         return {
             "subject": self.subject,
             "issuer": self.issuer,
@@ -93,7 +98,8 @@ class CertSummary:
             "signature_algorithm": (None if self.signature_algorithm is None
                                     else self.signature_algorithm._asdict()),
             "extensions": [{"oid": e.oid, "name": e.name, "critical": e.critical,
-                            "value": json_copy(e.value)} for e in self.extensions],
+                            "value": json_copy(e.value) if copy else e.value}
+                           for e in self.extensions],
             "entry_extensions": [dict(e) for e in entry_extensions],
             "self_signed": self.self_signed,
         }
