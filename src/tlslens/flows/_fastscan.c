@@ -4,23 +4,23 @@
  * Why: on a big capture most packets belong to connections whose handshake is over.
  * In Python each of them costs the record walk (about 1 us) plus the lane (about 2 us),
  * which made the walk a third of `tlslens fingerprint`. This module walks the records of
- * one buffer of a classic pcap file and handles, without returning to Python, exactly the
- * packets the Python lane (tlslens/flows/lane.py) would handle with no effect beyond the
- * connection's own counters:
+ * one buffer of a classic pcap file and handles, without returning to the Python loop,
+ * exactly the packets the Python lane (tlslens/flows/lane.py, FastLane.take) handles:
  *
  *   - packets of another shard's connection (the lane's ignore entries): dropped;
- *   - the in-order packets (data or pure ACK, no SYN/FIN/RST) of a connection whose
- *     retransmission comparison is off, nothing buffered out of order, and either
- *       muted (fingerprint: the session needs no more bytes), or
- *       whose TLS session skips record payloads and every record in the packet is
- *       application data (the session only counts them).
+ *   - the in-order packets (data or pure ACK, no SYN/FIN/RST) of a known connection
+ *     with nothing buffered out of order. Their TCP counters move here. Their bytes:
+ *       nothing, when the lane is muted (fingerprint: the hellos are in);
+ *       counted here, when the TLS session skims record payloads and every record in
+ *         the packet is application data (the session only counts those);
+ *       else handed to FastLane.deliver, the same Python the lane calls.
  *
- * Every other record goes back to Python unchanged, which runs it through the Python
- * lane or the general path. Python stays the owner of every piece of state: a
- * connection's counters are read from its Python objects the first time one scan call
- * meets it, and written back before the call returns. So whatever Python does between
- * two calls (a retransmission, a sweep, a FIN) is seen by the next call, and the results
- * are the same, byte for byte, as with the Python lane alone
+ * Every other record goes back to the Python loop unchanged (the general path).
+ * Python stays the owner of every piece of state: a connection's counters are read from
+ * its Python objects the first time one scan call meets it, and written back before any
+ * Python code runs (FastLane.deliver, or the return). So whatever Python does in between
+ * (a retransmission, a sweep, a FIN, the session's own callbacks) is seen at the next
+ * packet, and the results are the same, byte for byte, as with the Python lane alone
  * (tests/unit/flows/test_lane.py runs every capture both ways).
  *
  * This is an optional speed-up: when it is not built, tlslens runs the same code paths
@@ -54,12 +54,16 @@ static PyObject *s_done, *s_dirs, *s_pending, *s_compare, *s_isn, *s_next, *s_de
 typedef struct {
     PyObject *flow;
     PyObject *dirs[2];
-    PyObject *streams[2];   /* NULL when muted */
+    PyObject *streams[2];   /* the session's record streams, once a side is skimmed */
     int muted;
     int dirty;
+    int compare[2];         /* the reassembler keeps bytes to compare retransmissions */
     long long packets, last_frame, last_ts;
-    int side_state[2];      /* 0 not loaded, 1 usable, -1 not usable in this call */
+    int side_state[2];      /* TCP counters: 0 not loaded, 1 usable, -1 not (no ISN) */
+    int session_state;      /* 0 not looked at, 1 a TlsSession without decryptor, -1 not */
+    int stream_state[2];    /* 0 not loaded, 1 skimming, -1 not */
     int side_dirty[2];
+    int stream_dirty[2];
     uint32_t isn[2];
     long long next[2], delivered[2];
     long long skip[2], base[2], app_records[2], app_bytes[2];
@@ -72,6 +76,7 @@ typedef struct {
     PyObject *entries;       /* the Python lane's dict: raw key -> (flow, side, muted) */
     PyObject *table;         /* the FlowTable (sweep counters) */
     PyObject *session_type;  /* tlslens.tls.session.TlsSession */
+    PyObject *deliver;       /* FastLane.deliver: hands a payload to the session */
     int little, nanos;
     Py_ssize_t hs;
     long long sweep_every, linger_ns;
@@ -142,7 +147,7 @@ static void conn_clear(Conn *c) {
 
 /* Load a connection's flow-level state. 1: usable; 0: not a case for C (Python handles
  * the packet); -1: error. On 0 and -1 the slot is left clear. */
-static int conn_load(Scanner *self, Conn *c, PyObject *flow, int muted) {
+static int conn_load(Conn *c, PyObject *flow, int muted) {
     memset(c, 0, sizeof(*c));
     int r = get_true(flow, s_done);
     if (r != 0)
@@ -156,12 +161,17 @@ static int conn_load(Scanner *self, Conn *c, PyObject *flow, int muted) {
     }
     for (int s = 0; s < 2; s++) {
         PyObject *d = PyTuple_GET_ITEM(dirs, s);
-        /* nothing buffered out of order (the ACK and in-order tests of the lane then
-         * hold for the whole call) and no retransmission comparison (nothing to keep) */
-        if ((r = get_true(d, s_pending)) != 0 || (r = get_true(d, s_compare)) != 0) {
+        /* nothing buffered out of order: the lane's ACK and in-order tests then hold
+         * for the whole call */
+        if ((r = get_true(d, s_pending)) != 0) {
             Py_DECREF(dirs);
             return r < 0 ? -1 : 0;
         }
+        if ((r = get_true(d, s_compare)) < 0) {
+            Py_DECREF(dirs);
+            return -1;
+        }
+        c->compare[s] = r;
     }
     Py_INCREF(flow);
     c->flow = flow;
@@ -173,42 +183,42 @@ static int conn_load(Scanner *self, Conn *c, PyObject *flow, int muted) {
     Py_DECREF(dirs);
     if (get_ll(flow, s_packets, &c->packets) < 0)
         goto fail;
-    if (!muted) {
-        PyObject *session = PyObject_GetAttr(flow, s_consumer);
-        if (session == NULL)
-            goto fail;
-        if ((PyObject *)Py_TYPE(session) != self->session_type) {
-            Py_DECREF(session);
-            conn_clear(c);
-            return 0;
-        }
-        PyObject *dec = PyObject_GetAttr(session, s_decryptor);
-        PyObject *streams = dec ? PyObject_GetAttr(session, s_streams) : NULL;
-        Py_DECREF(session);
-        if (dec == NULL || streams == NULL) {
-            Py_XDECREF(dec);
-            goto fail;
-        }
-        int ok = dec == Py_None && PyTuple_Check(streams) && PyTuple_GET_SIZE(streams) == 2;
-        Py_DECREF(dec);
-        if (!ok) {
-            Py_DECREF(streams);
-            conn_clear(c);
-            return 0;
-        }
-        for (int s = 0; s < 2; s++) {
-            c->streams[s] = PyTuple_GET_ITEM(streams, s);
-            Py_INCREF(c->streams[s]);
-        }
-        Py_DECREF(streams);
-    }
     return 1;
 fail:
     conn_clear(c);
     return -1;
 }
 
-/* Load one side's reassembly and record-stream counters. 1 usable, 0 not, -1 error. */
+/* Whether the consumer is a TlsSession without decryptor (its streams then skim
+ * record payloads on their own); loads its streams. 1 yes, 0 no, -1 error. */
+static int session_load(Scanner *self, Conn *c) {
+    PyObject *session = PyObject_GetAttr(c->flow, s_consumer);
+    if (session == NULL)
+        return -1;
+    if ((PyObject *)Py_TYPE(session) != self->session_type) {
+        Py_DECREF(session);
+        return 0;
+    }
+    PyObject *dec = PyObject_GetAttr(session, s_decryptor);
+    PyObject *streams = dec ? PyObject_GetAttr(session, s_streams) : NULL;
+    Py_DECREF(session);
+    if (dec == NULL || streams == NULL) {
+        Py_XDECREF(dec);
+        return -1;
+    }
+    int ok = dec == Py_None && PyTuple_Check(streams) && PyTuple_GET_SIZE(streams) == 2;
+    Py_DECREF(dec);
+    if (ok) {
+        for (int s = 0; s < 2; s++) {
+            c->streams[s] = PyTuple_GET_ITEM(streams, s);
+            Py_INCREF(c->streams[s]);
+        }
+    }
+    Py_DECREF(streams);
+    return ok;
+}
+
+/* Load one side's reassembly counters. 1 usable, 0 not (no ISN yet), -1 error. */
 static int side_load(Conn *c, int s) {
     PyObject *d = c->dirs[s];
     PyObject *isn = PyObject_GetAttr(d, s_isn);
@@ -225,8 +235,19 @@ static int side_load(Conn *c, int s) {
     c->isn[s] = (uint32_t)v;
     if (get_ll(d, s_next, &c->next[s]) < 0 || get_ll(d, s_delivered, &c->delivered[s]) < 0)
         return -1;
-    if (c->muted)
-        return 1;
+    return 1;
+}
+
+/* Load one side's record-stream counters when it skims. 1 skims, 0 not, -1 error. */
+static int stream_load(Scanner *self, Conn *c, int s) {
+    if (c->session_state == 0) {
+        int r = session_load(self, c);
+        if (r < 0)
+            return -1;
+        c->session_state = r ? 1 : -1;
+    }
+    if (c->session_state != 1)
+        return 0;
     PyObject *st = c->streams[s];
     /* RecordStream in its skimming state: records found, nothing buffered, TLS framing,
      * payloads skipped, no anomaly waiting to be collected */
@@ -288,7 +309,7 @@ static int conn_store(Conn *c) {
         if (set_ll(c->dirs[s], s_next, c->next[s]) < 0 ||
             set_ll(c->dirs[s], s_delivered, c->delivered[s]) < 0)
             return -1;
-        if (c->muted)
+        if (!c->stream_dirty[s])
             continue;
         PyObject *st = c->streams[s];
         if (set_ll(st, s_skip, c->skip[s]) < 0 || set_ll(st, s_base, c->base[s]) < 0 ||
@@ -336,7 +357,7 @@ static Conn *conn_for(Scanner *self, PyObject *flow, int muted, int *err) {
         return NULL;
     }
     Conn *c = &self->conns[self->nconns];
-    int r = conn_load(self, c, flow, muted);
+    int r = conn_load(c, flow, muted);
     if (r < 0)
         *err = 1;
     if (r <= 0)
@@ -496,8 +517,23 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     /* FlowTable.tick: a sweep is due on this packet: Python does it */
     if (self->since_sweep + 1 >= self->sweep_every || ts - self->swept_ns > self->linger_ns)
         return NOT_MINE;
-    if (n && !muted && !skim(c, (int)side, d + start, n))
-        return NOT_MINE;
+    int to_python = 0; /* the session must see the bytes (FastLane.deliver) */
+    if (n && !muted) {
+        to_python = 1;
+        if (!c->compare[side]) { /* nothing to keep for retransmissions: maybe skim */
+            if (c->stream_state[side] == 0) {
+                int r = stream_load(self, c, (int)side);
+                if (r < 0)
+                    return FAILED;
+                c->stream_state[side] = r ? 1 : -1;
+            }
+            if (c->stream_state[side] == 1 && skim(c, (int)side, d + start, n)) {
+                c->stream_dirty[side] = 1;
+                to_python = 0;
+            }
+        }
+    }
+    /* What FlowTable.add does for such a segment, in the same order. */
     c->packets += 1;
     c->last_frame = frame;
     c->last_ts = ts;
@@ -508,7 +544,29 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
         c->side_dirty[side] = 1;
     }
     self->since_sweep += 1;
-    return HANDLED;
+    if (!to_python)
+        return HANDLED;
+    /* Python runs now: every working copy goes back first, and is read again after. */
+    PyObject *payload = PyBytes_FromStringAndSize((const char *)d + start, n);
+    PyObject *pyside = PyLong_FromLong(side);
+    PyObject *pyframe = PyLong_FromLongLong(frame);
+    PyObject *pyts = PyLong_FromLongLong(ts);
+    Py_INCREF(flow);
+    int failed = payload == NULL || pyside == NULL || pyframe == NULL || pyts == NULL ||
+                 flush_conns(self) < 0 ||
+                 set_ll(self->table, s_since_sweep, self->since_sweep) < 0;
+    if (!failed) {
+        PyObject *args[5] = {flow, pyside, payload, pyframe, pyts};
+        PyObject *res = PyObject_Vectorcall(self->deliver, args, 5, NULL);
+        failed = res == NULL;
+        Py_XDECREF(res);
+    }
+    Py_DECREF(flow);
+    Py_XDECREF(payload);
+    Py_XDECREF(pyside);
+    Py_XDECREF(pyframe);
+    Py_XDECREF(pyts);
+    return failed ? FAILED : HANDLED;
 }
 
 /* scan(buf, pos, idx, ts) -> (pos, idx, ts, data | None, orig_len)
@@ -572,16 +630,20 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
 }
 
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"entries", "table", "session_type", "little", "nanos",
-                             "record_size", "sweep_every", "linger_ns", NULL};
-    PyObject *entries, *table, *stype;
+    static char *kwlist[] = {"entries", "table", "session_type", "deliver", "little",
+                             "nanos", "record_size", "sweep_every", "linger_ns", NULL};
+    PyObject *entries, *table, *stype, *deliver;
     int little, nanos;
     Py_ssize_t hs;
     long long sweep_every, linger;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOppnLL", kwlist, &PyDict_Type, &entries,
-                                     &table, &stype, &little, &nanos, &hs, &sweep_every,
-                                     &linger))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOppnLL", kwlist, &PyDict_Type,
+                                     &entries, &table, &stype, &deliver, &little, &nanos, &hs,
+                                     &sweep_every, &linger))
         return -1;
+    if (!PyCallable_Check(deliver)) {
+        PyErr_SetString(PyExc_TypeError, "deliver must be callable");
+        return -1;
+    }
     if (hs < 16) {
         PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
         return -1;
@@ -589,6 +651,7 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     Py_XSETREF(self->entries, Py_NewRef(entries));
     Py_XSETREF(self->table, Py_NewRef(table));
     Py_XSETREF(self->session_type, Py_NewRef(stype));
+    Py_XSETREF(self->deliver, Py_NewRef(deliver));
     self->little = little;
     self->nanos = nanos;
     self->hs = hs;
@@ -601,6 +664,7 @@ static int Scanner_traverse(Scanner *self, visitproc visit, void *arg) {
     Py_VISIT(self->entries);
     Py_VISIT(self->table);
     Py_VISIT(self->session_type);
+    Py_VISIT(self->deliver);
     return 0;
 }
 
@@ -608,6 +672,7 @@ static int Scanner_clear(Scanner *self) {
     Py_CLEAR(self->entries);
     Py_CLEAR(self->table);
     Py_CLEAR(self->session_type);
+    Py_CLEAR(self->deliver);
     for (int i = 0; i < self->nconns; i++)
         conn_clear(&self->conns[i]);
     self->nconns = 0;

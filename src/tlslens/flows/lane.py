@@ -149,8 +149,8 @@ class FastLane:
         freely, packet by packet."""
         if _Scanner is None or self.skimming is None:
             return None
-        scan: ScanFunction = _Scanner(self.entries, self.table, self.skimming, little, nanos,
-                                      record_size, _table.SWEEP_EVERY,
+        scan: ScanFunction = _Scanner(self.entries, self.table, self.skimming, self.deliver,
+                                      little, nanos, record_size, _table.SWEEP_EVERY,
                                       _table.CLOSED_LINGER_NS).scan
         return scan
 
@@ -207,15 +207,22 @@ class FastLane:
             d.next += n
             d.delivered += n
             if not muted:
-                payload = data[start:stop]
-                if d.compare:
-                    d.retain(payload)
-                consumer = flow.consumer
-                if consumer is not None:
-                    consumer.on_data(side, payload, frame, ts_ns)
-                if d.compare and getattr(consumer, "handshake_done", False):
-                    for x in dirs:  # past the handshake: no retransmission comparison
-                        x.compare = False
-                        x.retained = b""
+                self.deliver(flow, side, data[start:stop], frame, ts_ns)
         self.table.tick(ts_ns)
         return True
+
+    @staticmethod
+    def deliver(flow: Flow, side: int, payload: bytes, frame: int, ts_ns: int) -> None:
+        """Hand ``side``'s next in-order bytes to the consumer, as the connection table
+        does (its counters already moved on). The compiled walk calls this too, for the
+        bytes the session must read itself."""
+        d = flow.dirs[side]
+        if d.compare:
+            d.retain(payload)
+        consumer = flow.consumer
+        if consumer is not None:
+            consumer.on_data(side, payload, frame, ts_ns)
+        if d.compare and getattr(consumer, "handshake_done", False):
+            for x in flow.dirs:  # past the handshake: no retransmission comparison
+                x.compare = False
+                x.retained = b""
