@@ -27,8 +27,12 @@ from tlslens.anomalies import Anomaly, AnomalyList
 from tlslens.capture import pcap, pcapng
 from tlslens.capture.types import CaptureInfo, CaptureItem, SecretsItem
 
-#: How much is asked of the stream per read. Large reads keep the per-packet cost low.
-CHUNK_SIZE = 1 << 20
+#: How much is asked of the stream per read. 64 KiB: each refill makes a new buffer
+#: (the leftover of the last one plus the read), and a buffer this size comes from
+#: memory malloc reuses; 1 MiB buffers were mapped fresh from the kernel each time, and
+#: their page faults cost 0.2 s per 460 MB (benchmarks/README.md). Records larger than
+#: this are read whole all the same.
+CHUNK_SIZE = 64 << 10
 #: No single block or packet may be larger than this (a bigger length means corruption).
 MAX_BLOCK = 64 << 20
 
