@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from multiprocessing.connection import Connection
 
-from tlslens.analysis.model import TlsConnection, evolve
+from tlslens.analysis.model import TlsConnection
 from tlslens.pipeline import Options, RunState, iter_connections
 
 #: Connections sent per message: large enough to amortise the pipe, small enough to
@@ -47,11 +47,12 @@ def parallel_possible(source: object, jobs: int) -> bool:
 def _worker(source: str, k: int, n: int, options: Options, render: Render,
             pipe: Connection) -> None:
     run = RunState()
-    opts = replace(options, shard=(k, n), on_progress=options.on_progress if k == 0 else None)
+    opts = replace(options, shard=(k, n), on_progress=options.on_progress if k == 0 else None,
+                   placeholder_id=SENTINEL_ID)
     try:
         batch: list[tuple[int, str]] = []
         for conn in iter_connections(source, run, opts):
-            batch.append((conn.first_frame, render(evolve(conn, id=SENTINEL_ID))))
+            batch.append((conn.first_frame, render(conn)))
             if len(batch) >= BATCH:
                 pipe.send(("texts", batch))
                 batch = []

@@ -53,6 +53,9 @@ class Options:
     #: (k, n): analyse only the connections whose 4-tuple falls in shard k of n (the
     #: parallel runner gives each worker process one shard of the same capture).
     shard: tuple[int, int] | None = None
+    #: Give every connection this id instead of its number: the parallel runner's
+    #: workers, whose parent numbers the connections of all shards (tlslens.parallel).
+    placeholder_id: int | None = None
     #: Fingerprints only (``tlslens fingerprint``): hellos are parsed without decoding
     #: extension fields, everything after the server's hello is skipped, and connections
     #: are built without certificates, verification, findings or eSIM profile.
@@ -85,10 +88,11 @@ class _Ordered:
 
     def __init__(self, emit: Callable[[TlsConnection], None],
                  after_build: Callable[[TlsConnection, TlsSession], None] | None = None,
-                 hellos_only: bool = False) -> None:
+                 hellos_only: bool = False, placeholder_id: int | None = None) -> None:
         self.emit = emit
         self.after_build = after_build
         self.hellos_only = hellos_only
+        self.placeholder_id = placeholder_id
         self.waiting: dict[int, tuple[Flow, TlsSession] | None] = {}
         self.next_flow = 0
         self.next_id = 0
@@ -102,7 +106,7 @@ class _Ordered:
                 self.emit_one(*item)
 
     def emit_one(self, flow: Flow, session: TlsSession) -> None:
-        conn_id = self.next_id
+        conn_id = self.next_id if self.placeholder_id is None else self.placeholder_id
         try:
             conn = build_connection(conn_id, flow, session, self.hellos_only)
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the other connections
@@ -157,7 +161,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
 
     keys, decryptor_factory = key_store_for(options)
     ordered = _Ordered(ready.append, plaintext_exporter(options, run.anomalies),
-                       options.hellos_only)
+                       options.hellos_only, options.placeholder_id)
     sessions: dict[int, TlsSession] = {}
 
     def factory(flow: Flow) -> TlsSession:
