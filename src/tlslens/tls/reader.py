@@ -88,7 +88,12 @@ class Reader:
 
     def uint(self, size: int, what: str = "uint") -> int:
         p = self._need(size, what)
-        return int.from_bytes(self._buf[p:p + size], "big")
+        b = self._buf
+        if size == 1:  # the length prefixes of most vectors: no slice, no int.from_bytes
+            return b[p]
+        if size == 2:
+            return (b[p] << 8) | b[p + 1]
+        return int.from_bytes(b[p:p + size], "big")
 
     def bytes(self, n: int, what: str = "bytes") -> builtins.bytes:
         # (annotated as builtins.bytes: inside the class ``bytes`` names this method)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from tlslens.anomalies import Anomaly, AnomalyList
+from tlslens.registry.ciphers import components
 from tlslens.tls import messages as m
 from tlslens.tls.handshake import MAX_HANDSHAKE_LENGTH, ParseContext, parse_body
 from tlslens.tls.reader import DecodeError
@@ -564,8 +565,6 @@ def _suite_components(suite: int | None) -> tuple[str | None, str | None, bool, 
     """(kx, au, export, MAC length if the cipher is NULL else 0) of a cipher suite."""
     if suite is None:
         return None
-    from tlslens.registry.ciphers import components
-
     comp = components(suite)
     if comp is None:
         return None
