@@ -66,7 +66,8 @@ class _WithExtensions:
 
     @property
     def extension_types(self) -> tuple[int, ...]:
-        return tuple(e.code for e in self.extensions)
+        # (a list comprehension: faster than a generator; read per connection)
+        return tuple([e.code for e in self.extensions])
 
     def extension(self, code: int) -> Extension | None:
         """The first extension with this code point, or None."""
