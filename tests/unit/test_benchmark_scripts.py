@@ -35,6 +35,7 @@ def _load(name: str) -> ModuleType:
 
 make_capture = _load("make_capture")
 run = _load("run")
+skip_cost = _load("skip_cost")
 
 
 def _frame(sport: int, dport: int, payload: bytes) -> bytes:
@@ -268,3 +269,28 @@ def test_make_capture_records_handshakes_tshark_reads(tmp_path: Path) -> None:
     if "ssldump" in tools:
         assert tools["ssldump"]["output_lines"] > 2 * 7  # a line per record at least
         assert report["ratios"]["fingerprint/ssldump"]["cpu_seconds"] > 0
+
+
+def test_skip_cost_measures_the_compiled_walk_and_the_python_lane(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """skip_cost.py on a real TLS 1.2 stream with 100 KB of application data after the
+    handshake: both lanes are measured on the packets they take, and the whole
+    analysis is the same either way (the patched functions are put back)."""
+    from tests.tlsbytes import pcap_of, tcp_segments, tls12
+    from tlslens.flows.lane import COMPILED, FastLane
+
+    records = b"".join(b"\x17\x03\x03\x10\x00" + bytes(4096) for _ in range(25))
+    capture = tmp_path / "stream.pcap"
+    capture.write_bytes(pcap_of(tcp_segments([*tls12().flights, (1, records)], mss=1400)))
+    before = dict(FastLane.__dict__)
+    assert skip_cost.main([str(capture), "--repeat", "2"]) == 0
+    assert dict(FastLane.__dict__) == before
+    out = capsys.readouterr().out
+    lane_line = next(line for line in out.splitlines() if line.startswith("fast lane"))
+    assert int(lane_line.split(": ")[1].split()[0]) >= 70  # the ~74 data segments + ACKs
+    compiled_line = next(line for line in out.splitlines()
+                         if line.startswith("compiled walk"))
+    if COMPILED:
+        assert int(compiled_line.split(": ")[1].split()[0]) >= 70
+    else:
+        assert "not built" in compiled_line
