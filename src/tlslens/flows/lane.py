@@ -22,6 +22,13 @@ hellos are in, and the lane then keeps only the TCP state (:meth:`FastLane.quiet
 
 The lane also remembers the connections of other shards (``analyze --jobs``): their
 packets are dropped after the same header check, without decoding.
+
+On classic pcap files the same decisions are taken in C when the optional extension
+``tlslens.flows._fastscan`` is built (:meth:`FastLane.scanner`, ``COMPILED``): the record
+walk and the lane for every packet, Python only for the bytes a session must parse
+(:meth:`FastLane.deliver`) and for the general path. The Python objects stay the only
+state, so the two lanes mix packet by packet; the tests run every capture with the lane
+off, in Python and compiled, and compare the reports.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from tlslens.flows import table as _table
 from tlslens.packets.tcp import FLAG_MASK
 from tlslens.packets.types import ACK, FIN, RST, SYN
 
+_Scanner: type[Scanner] | None
 try:  # the optional compiled walk (src/tlslens/flows/_fastscan.c)
     from tlslens.flows._fastscan import Scanner as _Scanner
 except ImportError:  # not built (no compiler at install time): the Python lane does it all
@@ -41,6 +49,7 @@ except ImportError:  # not built (no compiler at install time): the Python lane 
 
 if TYPE_CHECKING:
     from tlslens.capture.reader import ScanFunction
+    from tlslens.flows._fastscan import Scanner
     from tlslens.flows.table import Flow, FlowTable
     from tlslens.packets.types import TcpSegment
 
