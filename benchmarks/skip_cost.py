@@ -10,7 +10,7 @@ packet, best of R runs:
   the Ethernet/IPv4/TCP headers with ``struct`` and does nothing else (the floor for any
   Python reader of the file);
 - compiled walk (when tlslens.flows._fastscan is built): the time inside its ``scan``
-  calls, less the time in the Python they call (``FastLane.deliver``: the session
+  (pcap) or ``scan_blocks`` (pcapng) calls, less the time in the Python they call (``FastLane.deliver``: the session
   parsing handshake bytes), per record it consumed without returning to the Python loop.
   That is the record walk itself plus the lane's work, for every such record: packets
   past the handshake, the handshake's plain packets, other shards' packets;
@@ -60,7 +60,7 @@ def compiled_cost(path: Path) -> tuple[int, int, float, float] | None:
 
     if not COMPILED:
         return None
-    real_scanner, real_deliver = FastLane.scanner, FastLane.deliver
+    real_walker, real_deliver = FastLane.walker, FastLane.deliver
     deliver_attr = FastLane.__dict__["deliver"]  # the staticmethod, to put back as it was
     clock = time.perf_counter_ns
     spent = [0, 0, 0]  # ns in scan, ns in deliver, records consumed in C
@@ -70,21 +70,32 @@ def compiled_cost(path: Path) -> tuple[int, int, float, float] | None:
         real_deliver(flow, side, payload, frame, ts_ns)  # type: ignore[arg-type]
         spent[1] += clock() - a
 
-    def scanner(self: FastLane, *args: object) -> object:
-        scan = real_scanner(self, *args)  # type: ignore[arg-type]
-        if scan is None:
-            return None
+    class Timed:
+        """The compiled walk, timed around each call."""
 
-        def timed(buf: bytes, pos: int, idx: int, ts: int) -> tuple[object, ...]:
+        def __init__(self, walker: object) -> None:
+            self.walker = walker
+
+        def scan(self, buf: bytes, pos: int, idx: int, *args: object) -> tuple[object, ...]:
             a = clock()
-            out = scan(buf, pos, idx, ts)
+            out = self.walker.scan(buf, pos, idx, *args)  # type: ignore[attr-defined]
             spent[0] += clock() - a
             spent[2] += out[1] - idx - (out[3] is not None)
-            return out
+            return out  # type: ignore[no-any-return]
 
-        return timed
+        def scan_blocks(self, buf: bytes, pos: int, idx: int, *args: object
+                        ) -> tuple[object, ...]:
+            a = clock()
+            out = self.walker.scan_blocks(buf, pos, idx, *args)  # type: ignore[attr-defined]
+            spent[0] += clock() - a
+            spent[2] += out[1] - idx
+            return out  # type: ignore[no-any-return]
 
-    FastLane.scanner = scanner  # type: ignore[method-assign,assignment]
+    def walker(self: FastLane) -> object:
+        real = real_walker(self)
+        return None if real is None else Timed(real)
+
+    FastLane.walker = walker  # type: ignore[method-assign,assignment]
     FastLane.deliver = staticmethod(deliver)  # type: ignore[method-assign,assignment]
     try:
         run = RunState()
@@ -93,7 +104,7 @@ def compiled_cost(path: Path) -> tuple[int, int, float, float] | None:
             pass
         whole = time.perf_counter() - t0
     finally:
-        FastLane.scanner = real_scanner  # type: ignore[method-assign]
+        FastLane.walker = real_walker  # type: ignore[method-assign]
         FastLane.deliver = deliver_attr  # type: ignore[method-assign]
     packets = run.summary.packets if run.summary else 0
     return packets, spent[2], max(0, spent[0] - spent[1]) / 1e9, whole

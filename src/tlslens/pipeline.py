@@ -196,7 +196,7 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     mine = _shard_test(shard if shard is not None else (0, 1))
     if use_lane:  # a finished handshake's packets (or another shard's): the fast lane
         reader.prefilter = lane.take
-        reader.scanner = lane.scanner
+        reader.walker = lane.walker
     decode, add = decoder.decode, table.add  # the per-packet loop: no attribute lookups
     for item in reader:
         if progress is not None:

@@ -80,12 +80,13 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
     idx = 0
     ts = 0
     prefilter = None  # read when the first packet is in (the consumer has set it by then)
-    scan = None  # the compiled walk, when the consumer offers one (CaptureReader.scanner)
+    scan = None  # the compiled walk, when the consumer offers one (CaptureReader.walker)
+    little = header.byteorder == "<"
     while True:
         if scan is not None and buf.__class__ is bytes:
             # Complete records in ``buf``: the compiled walk consumes those its lane
             # handles and returns the first it does not (or None: read on below).
-            pos, idx, ts, data, orig = scan(buf, pos, idx, ts)
+            pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs)
             reader.packets = idx
             reader.last_ts_ns = ts
             if data is not None:
@@ -129,8 +130,8 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
         if idx == 1:
             reader.first_ts_ns = ts
             prefilter = reader.prefilter if lt == 1 else None
-            if prefilter is not None and reader.scanner is not None:
-                scan = reader.scanner(header.byteorder == "<", header.nanos, hs)
+            walker = reader.walker() if prefilter is not None and reader.walker else None
+            scan = walker.scan if walker is not None else None
         if prefilter is not None and prefilter(data, idx, ts):
             continue
         yield new(item_type, (idx, ts, 0, lt, data, orig))

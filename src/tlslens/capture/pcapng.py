@@ -117,6 +117,20 @@ def parse_interface(buf: bytes, pos: int, stop: int, bo: str) -> Interface:
     return Interface(linktype, snaplen, mul, div, offset_ns)
 
 
+#: Time scales the compiled walk computes in 64 bits (others: Python's big integers).
+_WALK_MUL_MAX = 1_000_000_000
+_WALK_LIMIT = 1 << 62
+
+
+def walkable(ifaces: list[Interface | None]) -> tuple[tuple[int, int, int] | None, ...]:
+    """Per interface id, ``(mul, div, offset_ns)`` when the compiled walk may take its
+    packets (Ethernet, a time scale that fits 64 bits), else None."""
+    return tuple((i.mul, i.div, i.offset_ns)
+                 if i is not None and i.linktype == 1 and i.mul <= _WALK_MUL_MAX
+                 and i.div < _WALK_LIMIT and -_WALK_LIMIT < i.offset_ns < _WALK_LIMIT
+                 else None for i in ifaces)
+
+
 def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | SecretsItem]:
     """Yield the packets and secrets of every section; ``buf`` starts at the first SHB.
 
@@ -133,6 +147,9 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
     epb = struct.Struct(bo + "IIIII").unpack_from
     ifaces: list[Interface | None] = []
     nif = 0
+    scan = None  # the compiled walk (CaptureReader.walker), asked for at the first packet
+    asked = False
+    walk_ifaces = walkable(ifaces)
     warned: set[tuple[str, int]] = set()
     pos = 0
     end = len(buf)
@@ -153,6 +170,17 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
         return last_ts
 
     while True:
+        if scan is not None and buf.__class__ is bytes:
+            # Enhanced Packet Blocks complete in ``buf`` whose packets the compiled walk
+            # takes; it stops before the first block it leaves to the code below.
+            # (Its time argument is what it returns when it takes nothing, ignored here:
+            # 0, since a valid pcapng time may lie beyond the 64 bits it holds.)
+            pos, n, ts = scan(buf, pos, idx, 0, bo == "<", walk_ifaces)
+            if n != idx:
+                idx = n
+                last_ts = ts
+                reader.packets = idx
+                reader.last_ts_ns = ts
         if end - pos < 12:
             buf = refill(buf, pos, 12)
             pos = 0
@@ -213,6 +241,10 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                         if idx == 1:
                             reader.first_ts_ns = ts
                         prefilter = reader.prefilter
+                        if not asked:
+                            asked = True
+                            walker = reader.walker() if prefilter and reader.walker else None
+                            scan = walker.scan_blocks if walker is not None else None
                         if prefilter is not None and ifc[0] == 1 and prefilter(data, idx, ts):
                             continue
                         yield new(item_type, (idx, ts, iface, ifc[0], data, orig))
@@ -242,6 +274,7 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                 return
             ifaces = []
             nif = 0
+            walk_ifaces = ()
             warned = {w for w in warned if w[0] != "if"}
         elif btype == IDB:
             if blen >= 20:
@@ -252,6 +285,7 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                 ifc = None
             ifaces.append(ifc)
             nif += 1
+            walk_ifaces = walkable(ifaces)
         elif btype in (SPB, PB):
             got = _other_packet(btype, buf, pos, stop, bo, ifaces, idx + 1)
             if not isinstance(got, CaptureItem):

@@ -21,7 +21,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Self
+from typing import BinaryIO, Protocol, Self
 
 from tlslens.anomalies import Anomaly, AnomalyList
 from tlslens.capture import pcap, pcapng
@@ -39,8 +39,23 @@ MAX_BLOCK = 64 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 Source = str | Path | BinaryIO
-#: A compiled record walk (see :attr:`CaptureReader.scanner`).
-ScanFunction = Callable[[bytes, int, int, int], tuple[int, int, int, bytes | None, int]]
+
+
+class Walker(Protocol):
+    """A compiled walk over the capture's read buffers (see :attr:`CaptureReader.walker`):
+    it consumes the packets the ``prefilter`` would take, in C."""
+
+    def scan(self, buf: bytes, pos: int, frame: int, ts_ns: int, little: bool, nanos: bool,
+             record_size: int, /) -> tuple[int, int, int, bytes | None, int]:
+        """Classic pcap: -> (pos, frame, ts_ns, data | None, orig_len); the first record
+        it does not take is consumed and returned, None: no complete record left."""
+        ...
+
+    def scan_blocks(self, buf: bytes, pos: int, frame: int, ts_ns: int, little: bool,
+                    interfaces: tuple[tuple[int, int, int] | None, ...], /
+                    ) -> tuple[int, int, int]:
+        """pcapng: -> (pos, frame, ts_ns); stops before the first block it does not take."""
+        ...
 
 
 class CaptureFormatError(Exception):
@@ -106,12 +121,10 @@ class CaptureReader:
         #: pipeline's fast lane (tlslens.flows.lane) takes most packets of a big capture
         #: this way, without the cost of an item and two generator hops each.
         self.prefilter: Callable[[bytes, int, int], bool] | None = None
-        #: Offered with ``prefilter``: ``scanner(little_endian, nanos, record_size)`` may
-        #: return a compiled walk over a classic pcap buffer,
-        #: ``scan(buf, pos, frame, ts_ns) -> (pos, frame, ts_ns, data | None, orig_len)``,
-        #: that consumes the records the prefilter would take and returns the first it
-        #: does not (tlslens.flows.lane.FastLane.scanner). None: no compiled walk.
-        self.scanner: Callable[[bool, bool, int], ScanFunction | None] | None = None
+        #: Offered with ``prefilter``: ``walker()`` may return a compiled :class:`Walker`
+        #: that takes, in C, what the prefilter would (tlslens.flows.lane.FastLane.walker;
+        #: None when it is not built). The format parsers ask for it at the first packet.
+        self.walker: Callable[[], Walker | None] | None = None
         self._gen: Iterator[CaptureItem | SecretsItem] | None = None
         try:
             self._open()

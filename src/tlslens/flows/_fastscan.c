@@ -4,8 +4,9 @@
  * Why: on a big capture most packets belong to connections whose handshake is over.
  * In Python each of them costs the record walk (about 1 us) plus the lane (about 2 us),
  * which made the walk a third of `tlslens fingerprint`. This module walks the records of
- * one buffer of a classic pcap file and handles, without returning to the Python loop,
- * exactly the packets the Python lane (tlslens/flows/lane.py, FastLane.take) handles:
+ * one read buffer of a classic pcap file (scan) or the Enhanced Packet Blocks of a pcapng
+ * file (scan_blocks) and handles, without returning to the Python loop, exactly the
+ * packets the Python lane (tlslens/flows/lane.py, FastLane.take) handles:
  *
  *   - packets of another shard's connection (the lane's ignore entries): dropped;
  *   - the in-order packets (data or pure ACK, no SYN/FIN/RST) of a known connection
@@ -28,6 +29,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -77,9 +79,8 @@ typedef struct {
     PyObject *table;         /* the FlowTable (sweep counters) */
     PyObject *session_type;  /* tlslens.tls.session.TlsSession */
     PyObject *deliver;       /* FastLane.deliver: hands a payload to the session */
-    int little, nanos;
-    Py_ssize_t hs;
     long long sweep_every, linger_ns;
+    int python_only;         /* this call: every packet goes to Python */
     /* per scan call */
     Conn conns[SLOTS];
     int nconns;
@@ -107,15 +108,23 @@ static inline long plausible(const unsigned char *p) {
 
 /* ---- reading and writing Python attributes ------------------------------------------ */
 
+/* An integer (0), or one beyond 64 bits (1: a damaged capture's time, say; Python then
+ * handles the packet), or an error (-1, raised). */
+static int as_ll(PyObject *v, long long *out) {
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (*out == -1 && PyErr_Occurred())
+        return -1;
+    return overflow ? 1 : 0;
+}
+
 static int get_ll(PyObject *obj, PyObject *name, long long *out) {
     PyObject *v = PyObject_GetAttr(obj, name);
     if (v == NULL)
         return -1;
-    *out = PyLong_AsLongLong(v);
+    int r = as_ll(v, out);
     Py_DECREF(v);
-    if (*out == -1 && PyErr_Occurred())
-        return -1;
-    return 0;
+    return r;
 }
 
 /* 1 when the attribute is truthy, 0 when not, -1 on error. */
@@ -181,12 +190,12 @@ static int conn_load(Conn *c, PyObject *flow, int muted) {
         Py_INCREF(c->dirs[s]);
     }
     Py_DECREF(dirs);
-    if (get_ll(flow, s_packets, &c->packets) < 0)
-        goto fail;
+    r = get_ll(flow, s_packets, &c->packets);
+    if (r != 0) {
+        conn_clear(c);
+        return r < 0 ? -1 : 0;
+    }
     return 1;
-fail:
-    conn_clear(c);
-    return -1;
 }
 
 /* Whether the consumer is a TlsSession without decryptor (its streams then skim
@@ -228,13 +237,15 @@ static int side_load(Conn *c, int s) {
         Py_DECREF(isn);
         return 0;
     }
-    long long v = PyLong_AsLongLong(isn);
+    long long v;
+    int r = as_ll(isn, &v);
     Py_DECREF(isn);
-    if (v == -1 && PyErr_Occurred())
-        return -1;
+    if (r != 0)
+        return r < 0 ? -1 : 0;
     c->isn[s] = (uint32_t)v;
-    if (get_ll(d, s_next, &c->next[s]) < 0 || get_ll(d, s_delivered, &c->delivered[s]) < 0)
-        return -1;
+    if ((r = get_ll(d, s_next, &c->next[s])) != 0 ||
+        (r = get_ll(d, s_delivered, &c->delivered[s])) != 0)
+        return r < 0 ? -1 : 0;
     return 1;
 }
 
@@ -264,10 +275,11 @@ static int stream_load(Scanner *self, Conn *c, int s) {
         return r < 0 ? -1 : 0;
     if ((r = get_true(st, s_skipping)) != 1)
         return r;
-    if (get_ll(st, s_skip, &c->skip[s]) < 0 || get_ll(st, s_base, &c->base[s]) < 0 ||
-        get_ll(st, s_app_records, &c->app_records[s]) < 0 ||
-        get_ll(st, s_app_bytes, &c->app_bytes[s]) < 0)
-        return -1;
+    if ((r = get_ll(st, s_skip, &c->skip[s])) != 0 ||
+        (r = get_ll(st, s_base, &c->base[s])) != 0 ||
+        (r = get_ll(st, s_app_records, &c->app_records[s])) != 0 ||
+        (r = get_ll(st, s_app_bytes, &c->app_bytes[s])) != 0)
+        return r < 0 ? -1 : 0;
     PyObject *rec = PyObject_GetAttr(st, s_skip_rec);
     if (rec == NULL)
         return -1;
@@ -276,10 +288,9 @@ static int stream_load(Scanner *self, Conn *c, int s) {
     } else if (PyTuple_Check(rec) && PyTuple_GET_SIZE(rec) == 4) {
         long long f[4];
         for (int i = 0; i < 4; i++) {
-            f[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(rec, i));
-            if (f[i] == -1 && PyErr_Occurred()) {
+            if ((r = as_ll(PyTuple_GET_ITEM(rec, i), &f[i])) != 0) {
                 Py_DECREF(rec);
-                return -1;
+                return r < 0 ? -1 : 0;
             }
         }
         c->has_rec[s] = 1;
@@ -436,7 +447,7 @@ commit:
 /* The Python lane's decision for one Ethernet frame, taken here when it needs no Python. */
 static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long long frame,
                 long long ts) {
-    if (n_data < 54)
+    if (n_data < 54 || self->python_only)
         return NOT_MINE;
     const unsigned char *key;
     Py_ssize_t klen;
@@ -569,23 +580,50 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     return failed ? FAILED : HANDLED;
 }
 
-/* scan(buf, pos, idx, ts) -> (pos, idx, ts, data | None, orig_len)
+/* Per call: the sweep counters are read first and written back last. */
+static int scan_begin(Scanner *self) {
+    int r1 = get_ll(self->table, s_since_sweep, &self->since_sweep);
+    int r2 = r1 < 0 ? 0 : get_ll(self->table, s_swept_ns, &self->swept_ns);
+    if (r1 < 0 || r2 < 0)
+        return -1;
+    /* A sweep time beyond 64 bits (a damaged capture's): the sweep decisions are
+     * Python's, so is every packet of this call. */
+    self->python_only = r1 || r2;
+    return 0;
+}
+
+static int scan_end(Scanner *self, long long since0) {
+    int failed = flush_conns(self) < 0;
+    if (!failed && self->since_sweep != since0 &&
+        set_ll(self->table, s_since_sweep, self->since_sweep) < 0)
+        failed = 1;
+    return failed ? -1 : 0;
+}
+
+/* scan(buf, pos, idx, ts, little, nanos, record_size)
+ *     -> (pos, idx, ts, data | None, orig_len)
  *
- * Walk the complete records of ``buf`` from ``pos``. Records the lane handles here are
- * consumed silently; the first one it does not is consumed and returned (its bytes and
- * original length) for Python to handle. ``None`` means no complete record is left (or
- * the next one has an impossible length): Python's own loop reads on from ``pos``. */
+ * Classic pcap: walk the complete records of ``buf`` from ``pos`` (record headers of
+ * ``record_size`` bytes in the byte order ``little`` says, fractions in ns or us).
+ * Records the lane handles here are consumed silently; the first one it does not is
+ * consumed and returned (its bytes and original length) for Python to handle. ``None``
+ * means no complete record is left (or the next one has an impossible length): Python's
+ * own loop reads on from ``pos``. */
 static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
     PyObject *buf;
-    Py_ssize_t pos;
+    Py_ssize_t pos, hs;
     long long idx, ts;
-    if (!PyArg_ParseTuple(args, "SnLL", &buf, &pos, &idx, &ts))
+    int little, nanos;
+    if (!PyArg_ParseTuple(args, "SnLLppn", &buf, &pos, &idx, &ts, &little, &nanos, &hs))
         return NULL;
+    if (hs < 16) {
+        PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
+        return NULL;
+    }
     const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(buf);
-    Py_ssize_t end = PyBytes_GET_SIZE(buf), hs = self->hs;
-    long long mul = self->nanos ? 1 : 1000;
-    if (get_ll(self->table, s_since_sweep, &self->since_sweep) < 0 ||
-        get_ll(self->table, s_swept_ns, &self->swept_ns) < 0)
+    Py_ssize_t end = PyBytes_GET_SIZE(buf);
+    long long mul = nanos ? 1 : 1000;
+    if (scan_begin(self) < 0)
         return NULL;
     long long since0 = self->since_sweep;
     PyObject *data = NULL;
@@ -593,11 +631,11 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
     int failed = 0;
     while (pos >= 0 && end - pos >= hs) {
         const unsigned char *h = b + pos;
-        uint32_t incl = rd32(h + 8, self->little);
+        uint32_t incl = rd32(h + 8, little);
         if (incl > MAX_BLOCK || (Py_ssize_t)incl > end - pos - hs)
             break;
-        long long rts = (long long)rd32(h, self->little) * 1000000000LL +
-                        (long long)rd32(h + 4, self->little) * mul;
+        long long rts = (long long)rd32(h, little) * 1000000000LL +
+                        (long long)rd32(h + 4, little) * mul;
         const unsigned char *d = h + hs;
         int r = lane(self, d, (Py_ssize_t)incl, idx + 1, rts);
         if (r == FAILED) {
@@ -611,14 +649,11 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
             data = PyBytes_FromStringAndSize((const char *)d, incl);
             if (data == NULL)
                 failed = 1;
-            orig = rd32(h + 12, self->little);
+            orig = rd32(h + 12, little);
             break;
         }
     }
-    if (flush_conns(self) < 0)
-        failed = 1;
-    if (!failed && self->since_sweep != since0 &&
-        set_ll(self->table, s_since_sweep, self->since_sweep) < 0)
+    if (scan_end(self, since0) < 0)
         failed = 1;
     if (failed) {
         Py_XDECREF(data);
@@ -629,32 +664,112 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
     return Py_BuildValue("(nLLNL)", pos, idx, ts, data, orig);
 }
 
+#define EPB_TYPE 6
+#define MAX_INTERFACES 64
+/* Python judges packet times outside years 1970..9999 (tlslens.capture.pcapng.MAX_TS_NS,
+ * beyond 64 bits); here a time must be in 0..INT64_MAX, which lies inside that range. */
+#define MAX_TS_NS ((__int128)LLONG_MAX)
+
+typedef struct {
+    int usable;
+    long long mul, div, offset;
+} Iface;
+
+/* scan_blocks(buf, pos, idx, ts, little, interfaces) -> (pos, idx, ts)
+ *
+ * pcapng: walk the Enhanced Packet Blocks of ``buf`` from ``pos`` while the lane handles
+ * their packets here, and stop, without consuming it, at the first block that is
+ * anything else: another block type, a block not complete in ``buf``, a length or time
+ * Python must judge, an interface not in ``interfaces``, a packet the lane leaves to
+ * Python. ``interfaces`` has, per interface id of the section, ``(mul, div, offset_ns)``
+ * (time = units * mul // div + offset_ns) or None (not Ethernet, or a time scale that
+ * does not fit 64 bits): tlslens.capture.pcapng.iter_blocks makes it. */
+static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
+    PyObject *buf, *interfaces;
+    Py_ssize_t pos;
+    long long idx, ts;
+    int little;
+    if (!PyArg_ParseTuple(args, "SnLLpO!", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
+                          &interfaces))
+        return NULL;
+    Iface ifaces[MAX_INTERFACES];
+    Py_ssize_t nif = PyTuple_GET_SIZE(interfaces);
+    if (nif > MAX_INTERFACES)
+        nif = MAX_INTERFACES; /* packets of the others: Python */
+    for (Py_ssize_t i = 0; i < nif; i++) {
+        PyObject *it = PyTuple_GET_ITEM(interfaces, i);
+        ifaces[i].usable = 0;
+        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 3)
+            continue;
+        long long v[3];
+        int ok = 1;
+        for (int k = 0; k < 3; k++) {
+            int r = as_ll(PyTuple_GET_ITEM(it, k), &v[k]);
+            if (r < 0)
+                return NULL;
+            if (r)
+                ok = 0;
+        }
+        if (ok && v[0] > 0 && v[0] <= 1000000000LL && v[1] > 0) {
+            ifaces[i].usable = 1;
+            ifaces[i].mul = v[0];
+            ifaces[i].div = v[1];
+            ifaces[i].offset = v[2];
+        }
+    }
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(buf);
+    Py_ssize_t end = PyBytes_GET_SIZE(buf);
+    if (scan_begin(self) < 0)
+        return NULL;
+    long long since0 = self->since_sweep;
+    int failed = 0;
+    while (pos >= 0 && end - pos >= 32) {
+        const unsigned char *h = b + pos;
+        uint32_t btype = rd32(h, little), blen = rd32(h + 4, little);
+        if (btype != EPB_TYPE || blen < 32 || (blen & 3) || blen > MAX_BLOCK ||
+            (Py_ssize_t)blen > end - pos || rd32(h + blen - 4, little) != blen)
+            break;
+        uint32_t iface = rd32(h + 8, little), caplen = rd32(h + 20, little);
+        if (caplen > blen - 32 || iface >= (uint32_t)nif || !ifaces[iface].usable)
+            break;
+        unsigned long long units =
+            ((unsigned long long)rd32(h + 12, little) << 32) | rd32(h + 16, little);
+        __int128 t = (__int128)units * ifaces[iface].mul / ifaces[iface].div +
+                     ifaces[iface].offset;
+        if (t < 0 || t > MAX_TS_NS)
+            break;
+        int r = lane(self, h + 28, (Py_ssize_t)caplen, idx + 1, (long long)t);
+        if (r == FAILED) {
+            failed = 1;
+            break;
+        }
+        if (r == NOT_MINE)
+            break;
+        idx += 1;
+        ts = (long long)t;
+        pos += blen;
+    }
+    if (scan_end(self, since0) < 0 || failed)
+        return NULL;
+    return Py_BuildValue("(nLL)", pos, idx, ts);
+}
+
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"entries", "table", "session_type", "deliver", "little",
-                             "nanos", "record_size", "sweep_every", "linger_ns", NULL};
+    static char *kwlist[] = {"entries", "table", "session_type", "deliver", "sweep_every",
+                             "linger_ns", NULL};
     PyObject *entries, *table, *stype, *deliver;
-    int little, nanos;
-    Py_ssize_t hs;
     long long sweep_every, linger;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOppnLL", kwlist, &PyDict_Type,
-                                     &entries, &table, &stype, &deliver, &little, &nanos, &hs,
-                                     &sweep_every, &linger))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOLL", kwlist, &PyDict_Type, &entries,
+                                     &table, &stype, &deliver, &sweep_every, &linger))
         return -1;
     if (!PyCallable_Check(deliver)) {
         PyErr_SetString(PyExc_TypeError, "deliver must be callable");
-        return -1;
-    }
-    if (hs < 16) {
-        PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
         return -1;
     }
     Py_XSETREF(self->entries, Py_NewRef(entries));
     Py_XSETREF(self->table, Py_NewRef(table));
     Py_XSETREF(self->session_type, Py_NewRef(stype));
     Py_XSETREF(self->deliver, Py_NewRef(deliver));
-    self->little = little;
-    self->nanos = nanos;
-    self->hs = hs;
     self->sweep_every = sweep_every;
     self->linger_ns = linger;
     return 0;
@@ -687,7 +802,11 @@ static void Scanner_dealloc(Scanner *self) {
 
 static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)Scanner_scan, METH_VARARGS,
-     "scan(buf, pos, idx, ts) -> (pos, idx, ts, data or None, orig_len)"},
+     "scan(buf, pos, idx, ts, little, nanos, record_size)"
+     " -> (pos, idx, ts, data or None, orig_len): classic pcap records"},
+    {"scan_blocks", (PyCFunction)Scanner_scan_blocks, METH_VARARGS,
+     "scan_blocks(buf, pos, idx, ts, little, interfaces) -> (pos, idx, ts):"
+     " pcapng Enhanced Packet Blocks"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,12 +4,14 @@ from collections.abc import Callable
 from typing import Any
 
 class Scanner:
-    """Walks the records of a classic pcap buffer and takes the fast lane's plain
-    packets (see tlslens.flows.lane.FastLane.scanner)."""
+    """Walks the records of a pcap or pcapng buffer and takes the fast lane's plain
+    packets (see tlslens.flows.lane.FastLane.walker)."""
 
-    def __init__(self, entries: dict[bytes, Any], table: object,
-                 session_type: type, deliver: Callable[[Any, int, bytes, int, int], None],
-                 little: bool, nanos: bool, record_size: int, sweep_every: int,
+    def __init__(self, entries: dict[bytes, Any], table: object, session_type: type,
+                 deliver: Callable[[Any, int, bytes, int, int], None], sweep_every: int,
                  linger_ns: int) -> None: ...
-    def scan(self, buf: bytes, pos: int, idx: int, ts: int, /
-             ) -> tuple[int, int, int, bytes | None, int]: ...
+    def scan(self, buf: bytes, pos: int, idx: int, ts: int, little: bool, nanos: bool,
+             record_size: int, /) -> tuple[int, int, int, bytes | None, int]: ...
+    def scan_blocks(self, buf: bytes, pos: int, idx: int, ts: int, little: bool,
+                    interfaces: tuple[tuple[int, int, int] | None, ...], /
+                    ) -> tuple[int, int, int]: ...

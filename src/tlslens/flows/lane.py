@@ -23,8 +23,8 @@ hellos are in, and the lane then keeps only the TCP state (:meth:`FastLane.quiet
 The lane also remembers the connections of other shards (``analyze --jobs``): their
 packets are dropped after the same header check, without decoding.
 
-On classic pcap files the same decisions are taken in C when the optional extension
-``tlslens.flows._fastscan`` is built (:meth:`FastLane.scanner`, ``COMPILED``): the record
+The same decisions are taken in C when the optional extension ``tlslens.flows._fastscan``
+is built (:meth:`FastLane.walker`, ``COMPILED``), on pcap and pcapng files: the record
 walk and the lane for every packet, Python only for the bytes a session must parse
 (:meth:`FastLane.deliver`) and for the general path. The Python objects stay the only
 state, so the two lanes mix packet by packet; the tests run every capture with the lane
@@ -48,7 +48,7 @@ except ImportError:  # not built (no compiler at install time): the Python lane 
     _Scanner = None
 
 if TYPE_CHECKING:
-    from tlslens.capture.reader import ScanFunction
+    from tlslens.capture.reader import Walker
     from tlslens.flows._fastscan import Scanner
     from tlslens.flows.table import Flow, FlowTable
     from tlslens.packets.types import TcpSegment
@@ -151,17 +151,15 @@ class FastLane:
             self.entries[reverse] = _IGNORE
         self.ignored += 2
 
-    def scanner(self, little: bool, nanos: bool, record_size: int) -> ScanFunction | None:
-        """The compiled walk over a classic pcap buffer, taking what :meth:`take` would
-        (the capture reader's ``scanner`` hook); None when it is not built or not asked
+    def walker(self) -> Walker | None:
+        """The compiled walk over the capture's buffers, taking what :meth:`take` would
+        (the capture reader's ``walker`` hook); None when it is not built or not asked
         for. It reads and writes the same Python state as :meth:`take`, so the two mix
         freely, packet by packet."""
         if _Scanner is None or self.skimming is None:
             return None
-        scan: ScanFunction = _Scanner(self.entries, self.table, self.skimming, self.deliver,
-                                      little, nanos, record_size, _table.SWEEP_EVERY,
-                                      _table.CLOSED_LINGER_NS).scan
-        return scan
+        return _Scanner(self.entries, self.table, self.skimming, self.deliver,
+                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS)
 
     def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
         """Handle this Ethernet frame here; False: it goes the general way.

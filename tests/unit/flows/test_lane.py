@@ -18,7 +18,7 @@ import pytest
 
 from tests import pcapwriter as pw
 from tests.corpus.truth_compare import corpus_captures
-from tests.tlsbytes import Seg, pcap_of, tcp_segments, tls12, tls13
+from tests.tlsbytes import Seg, frame_of, pcap_of, tcp_segments, tls12, tls13
 from tlslens.flows.lane import COMPILED, FastLane
 from tlslens.pipeline import Options, analyze
 from tlslens.report.json_report import encode, result_to_dict
@@ -60,7 +60,7 @@ def lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Packets the lane took, in Python ([0], also [1]) or in the compiled walk ([0],
     also [2]); so a case shows it was exercised, not bypassed."""
     taken = [0, 0, 0]
-    real_take, real_scanner = FastLane.take, FastLane.scanner
+    real_take, real_walker = FastLane.take, FastLane.walker
 
     def counting(self: FastLane, data: bytes, frame: int, ts_ns: int) -> bool:
         ok = real_take(self, data, frame, ts_ns)
@@ -68,22 +68,33 @@ def lane_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         taken[1] += ok
         return ok
 
-    def counting_scanner(self: FastLane, *args: object) -> object:
-        scan = real_scanner(self, *args)  # type: ignore[arg-type]
-        if scan is None:
-            return None
+    class Counted:
+        """The compiled walk, counting the packets it consumes without returning them."""
 
-        def counted(buf: bytes, pos: int, idx: int, ts: int) -> tuple[object, ...]:
-            out = scan(buf, pos, idx, ts)
-            n = out[1] - idx - (out[3] is not None)  # records consumed, not returned
+        def __init__(self, walker: object) -> None:
+            self.walker = walker
+
+        def _count(self, n: int) -> None:
             taken[0] += n
             taken[2] += n
-            return out
 
-        return counted
+        def scan(self, buf: bytes, pos: int, idx: int, *args: object) -> tuple[object, ...]:
+            out = self.walker.scan(buf, pos, idx, *args)  # type: ignore[attr-defined]
+            self._count(out[1] - idx - (out[3] is not None))
+            return out  # type: ignore[no-any-return]
+
+        def scan_blocks(self, buf: bytes, pos: int, idx: int, *args: object
+                        ) -> tuple[object, ...]:
+            out = self.walker.scan_blocks(buf, pos, idx, *args)  # type: ignore[attr-defined]
+            self._count(out[1] - idx)
+            return out  # type: ignore[no-any-return]
+
+    def counting_walker(self: FastLane) -> object:
+        walker = real_walker(self)
+        return None if walker is None else Counted(walker)
 
     monkeypatch.setattr(FastLane, "take", counting)
-    monkeypatch.setattr(FastLane, "scanner", counting_scanner)
+    monkeypatch.setattr(FastLane, "walker", counting_walker)
     return taken
 
 
@@ -208,3 +219,65 @@ def test_damaged_capture_gives_the_same_report_every_way(seed: int) -> None:
         at = rnd.randrange(len(capture) // 3, len(capture))
         capture[at] = rnd.randrange(256)
     assert_same_with_and_without_lane(bytes(capture))
+
+
+def _pcapng_of(segs: list[Seg], *, byteorder: str = "<", tsresol: int | None = None,
+               tsoffset: int | None = None, extra: str = "") -> bytes:
+    """The segments as Enhanced Packet Blocks of one Ethernet interface; ``extra`` adds a
+    raw-IP interface whose packets interleave, a second section, or simple packets."""
+    png = pw.Pcapng(byteorder)
+    eth0 = png.interface(1, tsresol=tsresol, tsoffset=tsoffset)
+    raw = png.interface(101) if extra == "raw_ip" else None
+    base = 1_700_000_000 * 10**9
+    half = len(segs) // 2
+    for i, s in enumerate(segs):
+        if extra == "section" and i == half:
+            png.section(">" if byteorder == "<" else "<")
+            eth0 = png.interface(1, tsresol=tsresol, tsoffset=tsoffset)
+        ts = base + i * 1_000_000
+        if extra == "simple" and i % 7 == 3:
+            png.simple_packet(frame_of(s))
+            continue
+        png.packet(frame_of(s), iface=eth0, ts_ns=ts)
+        if raw is not None and i % 5 == 0:
+            png.packet(pw.ipv4(pw.tcp(b"x" * 20, 5555, 80, 1 + i, 1, pw.ACK)), iface=raw,
+                       ts_ns=ts)
+    return png.to_bytes()
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+@pytest.mark.parametrize("tsresol,tsoffset,extra", [
+    (None, None, ""), (9, None, ""), (0x94, None, ""), (6, 3600, ""), (None, -7200, ""),
+    (None, -(2**40), ""), (None, None, "raw_ip"), (None, None, "section"),
+    (None, None, "simple")], ids=["us", "ns", "2^-20", "offset", "negative-offset",
+                                   "far-offset", "raw-ip-interface", "two-sections", "simple"])
+def test_pcapng_every_way(byteorder: str, tsresol: int | None, tsoffset: int | None,
+                          extra: str, lane_count: list[int]) -> None:
+    """pcapng: the compiled walk takes the Enhanced Packet Blocks of Ethernet interfaces
+    (any byte order, time unit or offset that fits 64 bits) and leaves the rest (other
+    link types, simple packets, section changes, an offset of 2^40 s) to Python; the
+    report is the same every way."""
+    segs = tcp_segments(_with_app_data(tls13().flights, 60_000), mss=1200)
+    capture = _pcapng_of(segs, byteorder=byteorder, tsresol=tsresol, tsoffset=tsoffset,
+                         extra=extra)
+    assert_same_with_and_without_lane(capture)
+    [conn] = analyze(io.BytesIO(capture)).connections
+    assert conn.app_data["server"][1] >= 60_000
+    if COMPILED and tsoffset != -(2**40):
+        assert lane_count[2] > 40
+    elif COMPILED:
+        assert lane_count[2] == 0  # a time offset beyond 62 bits: Python computes it
+
+
+def test_pcapng_times_beyond_64_bits() -> None:
+    """A pcapng time after 2262 (valid up to 9999) does not fit the compiled walk's 64
+    bits: a first packet with such a time sets the connection table's sweep clock to it,
+    and the packets after it, whatever their time, are judged by Python. Same report
+    every way, no error."""
+    segs = tcp_segments(_with_app_data(tls12().flights, 20_000), mss=1200)
+    png = pw.Pcapng()
+    eth0 = png.interface(1, tsresol=9)
+    late = 300 * 365 * 86_400 * 10**9  # the year 2270: beyond 2^63 ns
+    for i, s in enumerate(segs):
+        png.packet(frame_of(s), iface=eth0, ts_ns=late + i if i < 2 else 10**18 + i)
+    assert_same_with_and_without_lane(png.to_bytes())
