@@ -64,7 +64,7 @@ class Options:
     #: (tlslens.flows.lane); off only to check that the lane changes nothing.
     fast_lane: bool = True
     #: Let the compiled walk (tlslens.flows._fastscan, when built) take the lane's plain
-    #: packets of classic pcap files; off only to check that it changes nothing.
+    #: packets of pcap and pcapng files; off only to check that it changes nothing.
     compiled_lane: bool = True
 
 
