@@ -526,7 +526,8 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
                  ((unsigned long long)c->next[side] & MASK32))
         return NOT_MINE;
     /* FlowTable.tick: a sweep is due on this packet: Python does it */
-    if (self->since_sweep + 1 >= self->sweep_every || ts - self->swept_ns > self->linger_ns)
+    if (self->since_sweep + 1 >= self->sweep_every ||
+        (__int128)ts - self->swept_ns > self->linger_ns)
         return NOT_MINE;
     int to_python = 0; /* the session must see the bytes (FastLane.deliver) */
     if (n && !muted) {
@@ -600,6 +601,16 @@ static int scan_end(Scanner *self, long long since0) {
     return failed ? -1 : 0;
 }
 
+/* scan_end after an error: the working copies still go back (the state stays
+ * consistent), and the first error is the one raised. */
+static void scan_end_failed(Scanner *self, long long since0) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (scan_end(self, since0) < 0)
+        PyErr_Clear();
+    PyErr_Restore(type, value, tb);
+}
+
 /* scan(buf, pos, idx, ts, little, nanos, record_size)
  *     -> (pos, idx, ts, data | None, orig_len)
  *
@@ -653,9 +664,12 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
             break;
         }
     }
-    if (scan_end(self, since0) < 0)
-        failed = 1;
     if (failed) {
+        scan_end_failed(self, since0);
+        Py_XDECREF(data);
+        return NULL;
+    }
+    if (scan_end(self, since0) < 0) {
         Py_XDECREF(data);
         return NULL;
     }
@@ -749,7 +763,11 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
         ts = (long long)t;
         pos += blen;
     }
-    if (scan_end(self, since0) < 0 || failed)
+    if (failed) {
+        scan_end_failed(self, since0);
+        return NULL;
+    }
+    if (scan_end(self, since0) < 0)
         return NULL;
     return Py_BuildValue("(nLL)", pos, idx, ts);
 }

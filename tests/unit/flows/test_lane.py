@@ -281,3 +281,29 @@ def test_pcapng_times_beyond_64_bits() -> None:
     for i, s in enumerate(segs):
         png.packet(frame_of(s), iface=eth0, ts_ns=late + i if i < 2 else 10**18 + i)
     assert_same_with_and_without_lane(png.to_bytes())
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_an_error_in_the_session_comes_out_as_itself(compiled: bool,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the code the lane hands bytes to (here: the session's on_data, raising
+    past the handshake) reaches the caller as that exception, whether the Python lane or
+    the compiled walk made the call, and the walk's own state stays consistent (it
+    writes its working copies back before the error leaves)."""
+    from tlslens.pipeline import iter_connections
+    from tlslens.tls.session import TlsSession
+
+    real = TlsSession.on_data
+    calls = [0]
+
+    def failing(self: TlsSession, side: int, data: bytes, frame: int, ts_ns: int) -> None:
+        calls[0] += 1
+        if calls[0] == 12:
+            raise RuntimeError("planted")
+        real(self, side, data, frame, ts_ns)
+
+    monkeypatch.setattr(TlsSession, "on_data", failing)
+    records = b"".join(b"\x15\x03\x03\x00\x02" + b"\x01\x00" for _ in range(40))  # alerts
+    segs = tcp_segments([*tls12().flights, (1, records)], mss=20)
+    with pytest.raises(RuntimeError, match="planted"):
+        list(iter_connections(io.BytesIO(pcap_of(segs)), options=Options(compiled_lane=compiled)))
