@@ -85,13 +85,14 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
     while True:
         if scan is not None and buf.__class__ is bytes:
             # Complete records in ``buf``: the compiled walk consumes those its lane
-            # handles and returns the first it does not (or None: read on below).
+            # handles and returns the first it does not (or None: read on below). That
+            # one goes the general way without asking the prefilter again: the walk
+            # already made the lane's decision, and in the rare case it leaves to Python
+            # (a sweep due), the general path gives the same result as the lane.
             pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs)
             reader.packets = idx
             reader.last_ts_ns = ts
             if data is not None:
-                if prefilter is not None and prefilter(data, idx, ts):
-                    continue
                 yield new(item_type, (idx, ts, 0, lt, data, orig))
                 continue
         if end - pos < hs:
