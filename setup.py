@@ -1,8 +1,10 @@
-"""Build hook for the one optional C extension (everything else is in pyproject.toml).
+"""Build hook for the optional C extensions (everything else is in pyproject.toml).
 
-``tlslens.flows._fastscan`` speeds up the record walk of big pcap files. It is
-``optional``: without a C compiler and Python headers the install still succeeds and
-tlslens runs the same code paths in Python (tlslens.flows.lane.COMPILED says which).
+``tlslens.flows._fastscan`` speeds up the record walk of big pcap files;
+``tlslens.tls._fasthello`` reads ClientHello and ServerHello bodies of the common layout.
+Both are ``optional``: without a C compiler and Python headers the install still
+succeeds and tlslens runs the same code paths in Python (``tlslens.flows.lane.COMPILED``
+and ``tlslens.tls.handshake.COMPILED`` say which).
 """
 
 from setuptools import Extension, setup
@@ -10,6 +12,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("tlslens.flows._fastscan", ["src/tlslens/flows/_fastscan.c"],
+                  optional=True, extra_compile_args=["-O2"]),
+        Extension("tlslens.tls._fasthello", ["src/tlslens/tls/_fasthello.c"],
                   optional=True, extra_compile_args=["-O2"]),
     ],
 )

@@ -14,12 +14,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tlslens.tls import messages as m
-from tlslens.tls.extensions import parse_extensions
+from tlslens.tls.extensions import _decode_cached, parse_extensions
 from tlslens.tls.reader import DecodeError, Reader
 from tlslens.tls.views import client_hello_views, server_hello_views
 
 #: A message body longer than this is not parsed (anomaly tls.hs.too_long).
 MAX_HANDSHAKE_LENGTH = 1 << 20
+
+try:  # the optional compiled hello reader (src/tlslens/tls/_fasthello.c)
+    from tlslens.tls import _fasthello as _FAST
+except ImportError:  # not built: the Python parsers below read every hello
+    _FAST = None  # type: ignore[assignment]
+else:
+    try:
+        _FAST.configure(m.ClientHello, m.ServerHello, m.Extension, _decode_cached,
+                        m.HRR_RANDOM)
+    except ValueError:  # built for other message classes (a stale build): not used
+        _FAST = None  # type: ignore[assignment]
+#: Whether ClientHello and ServerHello bodies of the common layout are read in C.
+COMPILED = _FAST is not None
 
 
 @dataclass(slots=True)
@@ -330,7 +343,15 @@ HANDSHAKE_PARSERS: dict[int, Callable[[Reader, ParseContext], Any]] = {
 
 
 def parse_body(msg_type: int, body: bytes, ctx: ParseContext) -> tuple[Any, str | None]:
-    """Parse one message body; returns (value, error). Never raises on bad input."""
+    """Parse one message body; returns (value, error). Never raises on bad input.
+
+    Hellos go to the compiled reader first when it is built; it returns the same value
+    as the Python parser, or None (anything unusual) and the Python parser reads them."""
+    if (msg_type == m.CLIENT_HELLO or msg_type == m.SERVER_HELLO) and _FAST is not None:
+        fast = (_FAST.client_hello if msg_type == m.CLIENT_HELLO else _FAST.server_hello)(
+            body, ctx.record_version, ctx.decode_extensions)
+        if fast is not None:
+            return fast, None
     parser = HANDSHAKE_PARSERS.get(msg_type)
     if parser is None:
         return None, None

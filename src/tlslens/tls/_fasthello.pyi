@@ -1,0 +1,10 @@
+"""Type stub of the optional compiled hello reader (src/tlslens/tls/_fasthello.c)."""
+
+from collections.abc import Callable
+from typing import Any
+
+def configure(client_hello: type, server_hello: type, extension: type,
+              decoder: Callable[[int, bytes, str], tuple[Any, str | None]],
+              hrr_random: bytes, /) -> None: ...
+def client_hello(body: bytes, record_version: int, decode: bool, /) -> Any | None: ...
+def server_hello(body: bytes, record_version: int, decode: bool, /) -> Any | None: ...
