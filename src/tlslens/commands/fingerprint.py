@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tlslens.commands import EXIT_OK, UsageError, auto_jobs, jobs_type, open_output
+from tlslens.report.safe import safe_text
 
 COLUMNS = ("id", "client", "server", "sni", "ja3", "ja3n", "ja4", "ja3s")
 
@@ -56,7 +57,7 @@ def rendered(source: str, jobs: int = 1, fmt: str = "json") -> Iterator[str]:
 
     def text_line(conn: Any) -> str:
         row = _row(conn)
-        return " ".join(_text_cell(row[k]) for k in COLUMNS)
+        return " ".join([_text_cell(row[k]) for k in COLUMNS])
 
     def csv_line(conn: Any) -> str:
         buf = io.StringIO()
@@ -90,8 +91,6 @@ def rows(source: str, jobs: int = 1) -> Iterator[dict[str, Any]]:
 
 
 def _text_cell(value: Any) -> str:
-    from tlslens.report.safe import safe_text
-
     return "-" if value is None else safe_text(value).replace(" ", "\\x20")
 
 

@@ -118,3 +118,25 @@ def test_fingerprint_command_matches_ja4_reference() -> None:
     rows = json.loads(_cli("fingerprint", str(CORPUS / "pcaps" / name), "--format",
                            "json").stdout)
     assert rows and rows[0]["ja4"] in json.dumps(peer)
+
+
+def test_a_run_collects_garbage_less_often_and_leaves_the_modules_alone(
+        tmp_path: Path) -> None:
+    """The command line raises the collector's first threshold for its run and freezes
+    the imported modules' objects (tlslens.cli._tune_gc); the output is unchanged."""
+    import gc
+
+    from tlslens.cli import GC_THRESHOLD, main
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, *before[1:])
+        assert main(["fingerprint", str(SEED), "-o", str(tmp_path / "fp.txt")]) == 0
+        assert gc.get_threshold()[0] == GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    lines = (tmp_path / "fp.txt").read_text().splitlines()
+    assert lines[0].split() == ["id", "client", "server", "sni", "ja3", "ja3n", "ja4", "ja3s"]
+    assert len(lines) == 2
