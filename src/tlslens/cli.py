@@ -18,7 +18,6 @@ from typing import NoReturn
 from tlslens import __version__
 from tlslens.commands import COMMAND_MODULES, EXIT_BUG, EXIT_USAGE, UsageError
 
-
 #: The cyclic collector's first-generation threshold during a run (Python's default: 700).
 #: An analysis allocates millions of small objects and almost no reference cycles;
 #: collecting every 700 allocations cost 5-8 % of ``tlslens fingerprint``
