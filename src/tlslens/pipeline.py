@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from tlslens.analysis.build import build_connection
+from tlslens.analysis.build import build_connection, fingerprint_row
 from tlslens.analysis.model import AnalysisResult, CaptureSummary, TlsConnection
 from tlslens.anomalies import Anomaly
 from tlslens.capture.reader import open_capture
@@ -60,6 +60,9 @@ class Options:
     #: extension fields, everything after the server's hello is skipped, and connections
     #: are built without certificates, verification, findings or eSIM profile.
     hellos_only: bool = False
+    #: With ``hellos_only``: yield :class:`tlslens.analysis.build.FingerprintRow` values
+    #: (id, roles, SNI, fingerprints) instead of connections (``tlslens fingerprint``).
+    fingerprint_rows: bool = False
     #: Take the packets of connections whose handshake is over on the fast lane
     #: (tlslens.flows.lane); off only to check that the lane changes nothing.
     fast_lane: bool = True
@@ -86,13 +89,15 @@ class _Ordered:
     Connections end in any order; a connection may only get its id once every connection
     that started before it has ended (and been found to be TLS or not)."""
 
-    def __init__(self, emit: Callable[[TlsConnection], None],
+    def __init__(self, emit: Callable[[Any], None],
                  after_build: Callable[[TlsConnection, TlsSession], None] | None = None,
-                 hellos_only: bool = False, placeholder_id: int | None = None) -> None:
+                 hellos_only: bool = False, placeholder_id: int | None = None,
+                 rows: bool = False) -> None:
         self.emit = emit
         self.after_build = after_build
         self.hellos_only = hellos_only
         self.placeholder_id = placeholder_id
+        self.rows = rows
         self.waiting: dict[int, tuple[Flow, TlsSession] | None] = {}
         self.next_flow = 0
         self.next_id = 0
@@ -108,7 +113,8 @@ class _Ordered:
     def emit_one(self, flow: Flow, session: TlsSession) -> None:
         conn_id = self.next_id if self.placeholder_id is None else self.placeholder_id
         try:
-            conn = build_connection(conn_id, flow, session, self.hellos_only)
+            conn: Any = fingerprint_row(conn_id, flow, session) if self.rows \
+                else build_connection(conn_id, flow, session, self.hellos_only)
         except Exception as exc:  # noqa: BLE001 - a bug must not stop the other connections
             run_bug = Anomaly("internal.error", f"connection {flow.endpoints}: "
                               f"{type(exc).__name__}: {exc}; "
@@ -161,7 +167,8 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
 
     keys, decryptor_factory = key_store_for(options)
     ordered = _Ordered(ready.append, plaintext_exporter(options, run.anomalies),
-                       options.hellos_only, options.placeholder_id)
+                       options.hellos_only, options.placeholder_id,
+                       options.hellos_only and options.fingerprint_rows)
     sessions: dict[int, TlsSession] = {}
 
     def factory(flow: Flow) -> TlsSession:

@@ -7,7 +7,7 @@ verifies, finds and judges (its two halves, so that the connection is created on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from tlslens.analysis.fingerprints import (
     client_fingerprints,
@@ -199,6 +199,39 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     judge = _judge()
     esim, esim_findings = judge.esim_for(conn)
     return evolve(conn, esim=esim, **judge.conclusion(conn, esim_findings))
+
+
+class FingerprintRow(NamedTuple):
+    """What ``tlslens fingerprint`` prints of a connection (``Options(fingerprint_rows=
+    True)``): the fields of :class:`TlsConnection` it reads, with the same values."""
+
+    id: int
+    client: Endpoint
+    server: Endpoint
+    server_name: str | None
+    fingerprints: Any  # analysis.fingerprints.Fingerprints
+    first_frame: int
+
+
+def fingerprint_row(conn_id: int, flow: Flow, session: TlsSession) -> FingerprintRow:
+    """The row of a finished connection, without building the connection: the roles,
+    the first ClientHello's SNI and the connection fingerprints as
+    :func:`build_connection` sets them (tests/unit/analysis/test_build.py compares both on
+    every corpus capture). Building a whole connection was most of the per-connection
+    cost of ``tlslens fingerprint`` that was not parsing."""
+    st = session.state
+    client_side, _ = _client_side(flow, session)
+    session.client_side = client_side
+    (ip0, port0), (ip1, port1) = flow.endpoints
+    ends = (Endpoint(ip0, port0), Endpoint(ip1, port1))
+    first_ch = st.client_hellos[0][1] if st.client_hellos else None
+    fps = client_fingerprints(first_ch) if first_ch is not None \
+        else connection_fingerprints(None, None)
+    if st.server_hellos:
+        fps = with_server(fps, server_fingerprints(st.server_hellos[0][1]))
+    return FingerprintRow(conn_id, ends[client_side], ends[1 - client_side],
+                          first_ch.server_name if first_ch is not None else None, fps,
+                          flow.first_frame)
 
 
 def _judge() -> Any:

@@ -46,7 +46,8 @@ def rendered(source: str, jobs: int = 1, fmt: str = "json") -> Iterator[str]:
     """Each TLS connection's row rendered as ``fmt`` (``json``: compact JSON; ``text``,
     ``csv``: the output line without its newline), streaming, in report order.
 
-    Hellos only (``Options(hellos_only=True)``): the rest of each handshake is skipped.
+    Hellos only (``Options(hellos_only=True)``): the rest of each handshake is skipped,
+    and each connection comes as its row (``fingerprint_rows``), not a whole connection.
     With ``jobs`` > 1 a capture file is split over processes (tlslens.parallel); the
     workers render the lines, which come back in the same order with the same ids."""
     import orjson
@@ -71,7 +72,8 @@ def rendered(source: str, jobs: int = 1, fmt: str = "json") -> Iterator[str]:
     # The id leads a text or CSV line; in JSON it is the first member.
     render, token = ((text_line, str) if fmt == "text" else (csv_line, str) if fmt == "csv"
                      else (json_row, lambda n: f'"id":{n}'))
-    it = iter_rendered(source, jobs, RunState(), Options(hellos_only=True), render, token)
+    it = iter_rendered(source, jobs, RunState(),
+                       Options(hellos_only=True, fingerprint_rows=True), render, token)
     while True:
         try:
             text = next(it)
