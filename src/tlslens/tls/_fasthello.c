@@ -23,6 +23,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <structmember.h>
 
 /* Extension code points with a view (tlslens/tls/views.py). */
 #define EXT_SERVER_NAME 0
@@ -67,7 +68,8 @@ enum {
 };
 static const char *EXTENSION_FIELDS[] = {"code", "raw", "data", "error", NULL};
 
-static PyObject *client_names[C_COUNT], *server_names[S_COUNT], *extension_names[4];
+/* Where each field's slot sits in an instance (the member descriptors' offsets). */
+static Py_ssize_t client_slots[C_COUNT], server_slots[S_COUNT], extension_slots[4];
 
 /* A bounded cursor over the message body. Every read checks the bound; a read past it
  * makes the whole parse give up. */
@@ -261,21 +263,20 @@ static PyObject *psk_identities(Cur *c) {
 /* ---- objects ---------------------------------------------------------------------- */
 
 /* A new instance of a frozen slots dataclass with every field set, without running its
- * __init__ (object.__setattr__ per field, as the generated __init__ does). Steals the
- * references in values. */
-static PyObject *make(PyObject *cls, PyObject **names, PyObject **values, int count) {
+ * __init__: each value goes straight into its slot (what the generated __init__ does
+ * through object.__setattr__ and the slot's member descriptor). Steals the references
+ * in values. */
+static PyObject *make(PyObject *cls, const Py_ssize_t *slots, PyObject **values,
+                      int count) {
     PyTypeObject *type = (PyTypeObject *)cls;
     PyObject *obj = type->tp_alloc(type, 0);
-    int ok = obj != NULL;
-    for (int i = 0; i < count; i++) {
-        if (ok && PyObject_GenericSetAttr(obj, names[i], values[i]) < 0)
-            ok = 0;
-        Py_DECREF(values[i]);
-    }
-    if (!ok) {
-        Py_XDECREF(obj);
+    if (obj == NULL) {
+        for (int i = 0; i < count; i++)
+            Py_DECREF(values[i]);
         return NULL;
     }
+    for (int i = 0; i < count; i++)
+        *(PyObject **)((char *)obj + slots[i]) = values[i]; /* empty: just allocated */
     return obj;
 }
 
@@ -298,7 +299,7 @@ static PyObject *extension(unsigned code, PyObject *raw, PyObject *context, int 
         Py_INCREF(raw);
         Py_INCREF(Py_None);
         Py_INCREF(Py_None);
-        return make(extension_cls, extension_names, values, 4);
+        return make(extension_cls, extension_slots, values, 4);
     }
     PyObject *pair = PyObject_CallFunctionObjArgs(decoder, code_obj, raw, context, NULL);
     Py_DECREF(code_obj);
@@ -452,7 +453,7 @@ static PyObject *client_hello(PyObject *self, PyObject *args) {
     for (int i = 0; i < C_COUNT; i++)
         if (values[i] == NULL)
             values[i] = Py_NewRef(s_empty_tuple);
-    result = make(client_cls, client_names, values, C_COUNT);
+    result = make(client_cls, client_slots, values, C_COUNT);
     PyBuffer_Release(&buf);
     return result;
 stop:
@@ -557,7 +558,7 @@ static PyObject *server_hello(PyObject *self, PyObject *args) {
     for (int i = 0; i < S_COUNT; i++)
         if (values[i] == NULL)
             values[i] = Py_NewRef(Py_None);
-    result = make(server_cls, server_names, values, S_COUNT);
+    result = make(server_cls, server_slots, values, S_COUNT);
     PyBuffer_Release(&buf);
     return result;
 stop_give_up:
@@ -584,34 +585,42 @@ give_up:
 /* ---- configuration ---------------------------------------------------------------- */
 
 /* The class's dataclass field names must be exactly `expected` (a changed class must
- * not be half-filled): ValueError otherwise. */
-static int check_fields(PyObject *cls, const char **expected, PyObject **names) {
+ * not be half-filled), each one an object slot of the class itself: ValueError
+ * otherwise. Fills the slots' offsets. */
+static int check_fields(PyObject *cls, const char **expected, Py_ssize_t *slots) {
     PyObject *fields = PyObject_GetAttrString(cls, "__dataclass_fields__");
     if (fields == NULL)
         return -1;
+    PyObject *own = ((PyTypeObject *)cls)->tp_dict;
     Py_ssize_t n = 0;
-    for (; expected[n] != NULL; n++) {
-        PyObject *name = PyUnicode_InternFromString(expected[n]);
+    int r = 0;
+    for (; r == 0 && expected[n] != NULL; n++) {
+        PyObject *name = PyUnicode_FromString(expected[n]);
         if (name == NULL) {
-            Py_DECREF(fields);
-            return -1;
+            r = -1;
+            break;
         }
-        Py_XSETREF(names[n], name);
-        if (PyDict_GetItemWithError(fields, name) == NULL) {
-            Py_DECREF(fields);
+        PyObject *descr = PyDict_GetItemWithError(own, name); /* borrowed */
+        if (PyDict_GetItemWithError(fields, name) == NULL || descr == NULL ||
+            !Py_IS_TYPE(descr, &PyMemberDescr_Type) ||
+            ((PyMemberDescrObject *)descr)->d_member->type != T_OBJECT_EX ||
+            (((PyMemberDescrObject *)descr)->d_member->flags & READONLY)) {
             if (!PyErr_Occurred())
-                PyErr_Format(PyExc_ValueError, "%R has no field %R", cls, name);
-            return -1;
+                PyErr_Format(PyExc_ValueError, "%R has no field slot %R", cls, name);
+            r = -1;
+        } else {
+            slots[n] = ((PyMemberDescrObject *)descr)->d_member->offset;
         }
+        Py_DECREF(name);
     }
-    Py_ssize_t have = PyDict_Size(fields);
+    Py_ssize_t have = r == 0 ? PyDict_Size(fields) : 0;
     Py_DECREF(fields);
-    if (have != n) {
+    if (r == 0 && have != n) {
         PyErr_Format(PyExc_ValueError, "%R has %zd fields, this module knows %zd", cls,
                      have, n);
-        return -1;
+        r = -1;
     }
-    return 0;
+    return r;
 }
 
 static PyObject *configure(PyObject *self, PyObject *args) {
@@ -620,18 +629,24 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!O!O!Oy*", &PyType_Type, &ch, &PyType_Type, &sh,
                           &PyType_Type, &ext, &dec, &hrr))
         return NULL;
+    unsigned char hrr_copy[32];
     int bad = hrr.len != 32;
     if (!bad)
-        memcpy(hrr_random, hrr.buf, 32);
+        memcpy(hrr_copy, hrr.buf, 32);
     PyBuffer_Release(&hrr);
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "the HelloRetryRequest random is 32 bytes");
         return NULL;
     }
-    if (check_fields(ch, CLIENT_FIELDS, client_names) < 0 ||
-        check_fields(sh, SERVER_FIELDS, server_names) < 0 ||
-        check_fields(ext, EXTENSION_FIELDS, extension_names) < 0)
+    /* Checked into scratch arrays: a refused call leaves the configuration as it was. */
+    Py_ssize_t cs[C_COUNT], ss[S_COUNT], es[4];
+    if (check_fields(ch, CLIENT_FIELDS, cs) < 0 || check_fields(sh, SERVER_FIELDS, ss) < 0 ||
+        check_fields(ext, EXTENSION_FIELDS, es) < 0)
         return NULL;
+    memcpy(client_slots, cs, sizeof cs);
+    memcpy(server_slots, ss, sizeof ss);
+    memcpy(extension_slots, es, sizeof es);
+    memcpy(hrr_random, hrr_copy, 32);
     Py_XSETREF(client_cls, Py_NewRef(ch));
     Py_XSETREF(server_cls, Py_NewRef(sh));
     Py_XSETREF(extension_cls, Py_NewRef(ext));
