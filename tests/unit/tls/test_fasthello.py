@@ -219,6 +219,14 @@ def test_a_stale_build_for_other_classes_is_refused() -> None:
     assert FAST is not None
     with pytest.raises(ValueError):
         FAST.configure(Other, m.ServerHello, m.Extension, print, m.HRR_RANDOM)
+    # The same field names without slots: the values would have nowhere to go.
+    import dataclasses
+
+    no_slots = dataclasses.make_dataclass(
+        "Extension", [(f.name, f.type) for f in dataclasses.fields(m.Extension)],
+        frozen=True)
+    with pytest.raises(ValueError):
+        FAST.configure(m.ClientHello, m.ServerHello, no_slots, print, m.HRR_RANDOM)
     # The module still holds the real classes (configure failed before changing them).
     assert isinstance(_compiled(m.CLIENT_HELLO, _client_hello(b""), 0x0301, False),
                       m.ClientHello)
