@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Self, SupportsIndex
 
+from tlslens.fastinit import fast_init
+
 Severity = Literal["info", "warning", "error"]
 
 #: id -> (severity, one-line meaning). One table in the docs is generated from this.
@@ -84,6 +86,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
 }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Anomaly:
     """One named problem in the input, with where it was found."""

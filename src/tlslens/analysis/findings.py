@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tlslens.analysis.model import Finding, Term, TlsConnection
+from tlslens.fastinit import fast_init
 from tlslens.registry import name, version_name
 from tlslens.registry.ciphers import CipherSuite, components
 from tlslens.tls import messages as m
@@ -46,6 +47,7 @@ SCSV_RENEGOTIATION = 0x00FF
 SCSV_FALLBACK = 0x5600
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str

@@ -26,6 +26,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from tlslens.fastinit import fast_init
 from tlslens.tls.messages import ClientHello, ServerHello
 from tlslens.tls.reader import DecodeError, Reader
 
@@ -41,6 +42,7 @@ JA4_VERSIONS: dict[int, str] = {
 EMPTY_HASH = "000000000000"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Fingerprints:
     """The JSON contract's ``fingerprints`` object: the same keys everywhere, None if n/a."""

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tlslens.anomalies import Anomaly
+from tlslens.fastinit import fast_init
 from tlslens.tls import messages as m
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     ip: str
@@ -25,6 +27,7 @@ class Endpoint:
         return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MessageLine:
     """One step of the handshake ladder."""
@@ -38,6 +41,7 @@ class MessageLine:
     decrypted: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AlertLine:
     frame: int
@@ -49,6 +53,7 @@ class AlertLine:
     decrypted: bool
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Term:
     """A finding or verdict parameter that is itself a catalogue entry, rendered in the
@@ -58,6 +63,7 @@ class Term:
     params: tuple[tuple[str, Any], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One finding: a stable id and severity; its words are rendered per report language.
@@ -75,6 +81,7 @@ class Finding:
     params: tuple[tuple[str, Any], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The overall judgement. ``parts`` are ``(catalogue key, params)`` pairs rendered in
@@ -85,6 +92,7 @@ class Verdict:
     parts: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ChainLink:
     """Certificate ``index`` of the chain as sent, checked against the next one (its
@@ -103,6 +111,7 @@ class ChainLink:
     out_of_order: bool = False  # the issuer was sent, but not right after this one
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HelloRecord:
     """A hello with where it was seen."""
@@ -112,6 +121,7 @@ class HelloRecord:
     hello: Any  # m.ClientHello | m.ServerHello
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TlsConnection:
     id: int
@@ -183,6 +193,7 @@ def evolve(c: TlsConnection, **changes: Any) -> TlsConnection:
     return TlsConnection(*values)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CaptureSummary:
     path: str
@@ -195,6 +206,7 @@ class CaptureSummary:
     last_ns: int | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AnalysisResult:
     capture: CaptureSummary

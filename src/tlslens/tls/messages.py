@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tlslens.fastinit import fast_init
+
 # HandshakeType code points (RFC 8446 4, RFC 5246 7.4, RFC 8879, RFC 4366)
 HELLO_REQUEST = 0
 CLIENT_HELLO = 1
@@ -47,6 +49,7 @@ DOWNGRADE_TLS12 = b"DOWNGRD\x01"
 DOWNGRADE_TLS11 = b"DOWNGRD\x00"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Extension:
     """One extension as sent. ``data`` holds JSON-ready decoded fields, or None when the
@@ -77,6 +80,7 @@ class _WithExtensions:
         return None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ClientHello(_WithExtensions):
     record_version: int
@@ -103,6 +107,7 @@ class ClientHello(_WithExtensions):
 
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ServerHello(_WithExtensions):
     record_version: int
@@ -135,18 +140,21 @@ class ServerHello(_WithExtensions):
 
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CertificateEntry:
     der: bytes
     extensions: tuple[Extension, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CertificateMsg:
     request_context: bytes | None  # TLS 1.3 only
     entries: tuple[CertificateEntry, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ServerKeyExchange:
     kind: str  # ecdhe, dhe, rsa, psk, ecdhe_psk, dhe_psk, rsa_psk, unknown
@@ -165,6 +173,7 @@ class ServerKeyExchange:
     params: bytes = b""  # the signed params, for signature verification
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ClientKeyExchange:
     kind: str  # ecdh, dh, rsa, psk, ..., unknown
@@ -172,6 +181,7 @@ class ClientKeyExchange:
     psk_identity: bytes | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CertificateRequest:
     certificate_types: tuple[int, ...]
@@ -181,12 +191,14 @@ class CertificateRequest:
     extensions: tuple[Extension, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CertificateVerify:
     signature_algorithm: int | None  # None before TLS 1.2
     signature: bytes
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NewSessionTicket:
     lifetime: int
@@ -196,12 +208,14 @@ class NewSessionTicket:
     extensions: tuple[Extension, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CertificateStatus:
     status_type: int
     response: bytes  # OCSP response DER (type 1); for ocsp_multi the first
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CompressedCertificate:
     algorithm: int
@@ -209,21 +223,25 @@ class CompressedCertificate:
     compressed: bytes
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class KeyUpdate:
     request_update: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finished:
     verify_data: bytes
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EncryptedExtensions:
     extensions: tuple[Extension, ...]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class HandshakeMessage:
     """One handshake message: its header fields, raw bytes and decoded body.

@@ -1,0 +1,3 @@
+"""Type stub of the optional compiled __init__ (src/tlslens/_fastinit.c)."""
+
+def install(cls: type, /) -> None: ...
