@@ -1,8 +1,10 @@
-"""Smoke tests of the benchmark scripts (benchmarks/make_capture.py, benchmarks/run.py).
+"""Smoke tests of the benchmark scripts (benchmarks/make_capture.py, benchmarks/run.py,
+benchmarks/skip_cost.py, benchmarks/instructions.py).
 
 The pure parts (connection mix, presets, pcap scaling, packet counting, rusage of a real
 child, failure reporting) run everywhere; the recording test needs root, tcpdump and
-tshark and skips without; its ssldump part runs only when ssldump is installed.
+tshark and skips without; its ssldump part runs only when ssldump is installed; the
+instruction count needs valgrind and skips without.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def _load(name: str) -> ModuleType:
 make_capture = _load("make_capture")
 run = _load("run")
 skip_cost = _load("skip_cost")
+instructions = _load("instructions")
 
 
 def _frame(sport: int, dport: int, payload: bytes) -> bytes:
@@ -294,3 +297,14 @@ def test_skip_cost_measures_the_compiled_walk_and_the_python_lane(
         assert int(compiled_line.split(": ")[1].split()[0]) >= 70
     else:
         assert "not built" in compiled_line
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_instruction_counts_repeat_and_tell_the_modes_apart() -> None:
+    seed = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "seed.pcap"
+    first, conns = instructions.count(seed, "rows")
+    second, _ = instructions.count(seed, "rows")
+    full, _ = instructions.count(seed, "analyze")
+    assert conns == 1
+    assert abs(first - second) < first * 0.005  # the point of counting: it repeats
+    assert full > first  # the full analysis does more than the fingerprint rows
