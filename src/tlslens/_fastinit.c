@@ -64,7 +64,8 @@ static PyObject *FastInit_vectorcall(PyObject *callable, PyObject *const *args, 
                                      PyObject *kwnames) {
     FastInit *fi = (FastInit *)callable;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs < 1 || Py_TYPE(args[0]) != fi->cls) {
+    /* (A subclass's instances have the class's slots at the same offsets.) */
+    if (nargs < 1 || !PyObject_TypeCheck(args[0], fi->cls)) {
         PyErr_Format(PyExc_TypeError, "__init__ of %s needs an instance of it",
                      fi->cls->tp_name);
         return NULL;

@@ -100,6 +100,18 @@ def test_objects_stay_frozen_comparable_and_copyable() -> None:
     assert repr(e) == "Endpoint(ip='192.0.2.1', port=443)"
 
 
+def test_a_plain_subclass_still_builds() -> None:
+    from tlslens.analysis.model import Endpoint
+
+    class Named(Endpoint):
+        __slots__ = ("label",)
+
+    n = Named("192.0.2.7", 8443)
+    assert (n.ip, n.port) == ("192.0.2.7", 8443) and isinstance(n, Endpoint)
+    with pytest.raises(TypeError):
+        Endpoint.__init__(object(), "192.0.2.7", 1)  # not an Endpoint at all
+
+
 def test_classes_it_cannot_serve_keep_their_own_init() -> None:
     @fast_init
     @dataclasses.dataclass(slots=True)
