@@ -9,8 +9,10 @@
  * packets the Python lane (tlslens/flows/lane.py, FastLane.take) handles:
  *
  *   - packets of another shard's connection (the lane's ignore entries): dropped;
- *   - the in-order packets (data or pure ACK, no SYN/FIN/RST) of a known connection
- *     with nothing buffered out of order. Their TCP counters move here. Their bytes:
+ *   - the in-order packets (data or pure ACK, no SYN/RST) of a known connection
+ *     with nothing buffered out of order, and the first of its two FINs if it carries
+ *     no data (the one that ends the connection goes the general way, which hands the
+ *     connection out at once). Their TCP counters move here. Their bytes:
  *       nothing, when the lane is muted (fingerprint: the hellos are in);
  *       counted here, when the TLS session skims record payloads and every record in
  *         the packet is application data (the session only counts those);
@@ -49,7 +51,7 @@ enum { NOT_MINE = 0, HANDLED = 1, FAILED = -1 };
 static PyObject *s_done, *s_dirs, *s_pending, *s_compare, *s_isn, *s_next, *s_delivered,
     *s_packets, *s_last_frame, *s_last_ts, *s_consumer, *s_decryptor, *s_streams, *s_state,
     *s_buf, *s_sslv2, *s_skipping, *s_anomalies, *s_skip, *s_skip_rec, *s_base,
-    *s_app_records, *s_app_bytes, *s_since_sweep, *s_swept_ns, *s_records;
+    *s_app_records, *s_app_bytes, *s_since_sweep, *s_swept_ns, *s_records, *s_fin, *s_rst;
 
 /* One connection met during one scan call: its Python objects and a working copy of
  * the counters the plain packets change. */
@@ -444,6 +446,34 @@ commit:
     return 1;
 }
 
+/* Whether a FIN from ``side`` would end the connection (a reset, or the other side's
+ * FIN, was seen): 1, 0, or -1 (error set). */
+static int fin_ends(PyObject *flow, long side) {
+    int r = get_true(flow, s_rst);
+    if (r != 0)
+        return r;
+    PyObject *fins = PyObject_GetAttr(flow, s_fin);
+    if (fins == NULL)
+        return -1;
+    PyObject *other = PySequence_GetItem(fins, 1 - side);
+    Py_DECREF(fins);
+    if (other == NULL)
+        return -1;
+    r = PyObject_IsTrue(other);
+    Py_DECREF(other);
+    return r;
+}
+
+/* flow.fin[side] = True (what FlowTable._segment does for a FIN that ends nothing). */
+static int set_fin(PyObject *flow, long side) {
+    PyObject *fins = PyObject_GetAttr(flow, s_fin);
+    if (fins == NULL)
+        return -1;
+    int r = PySequence_SetItem(fins, side, Py_True);
+    Py_DECREF(fins);
+    return r;
+}
+
 /* The Python lane's decision for one Ethernet frame, taken here when it needs no Python. */
 static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long long frame,
                 long long ts) {
@@ -497,8 +527,9 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     if (flow == Py_None)
         return HANDLED; /* another shard's connection */
     unsigned flags = offflags & FLAG_MASK;
-    if (flags & (F_SYN | F_FIN | F_RST))
+    if (flags & (F_SYN | F_RST))
         return NOT_MINE;
+    int fin = (flags & F_FIN) != 0;
     long side = PyLong_AsLong(PyTuple_GET_ITEM(hit, 1));
     if ((side != 0 && side != 1) || PyErr_Occurred()) {
         PyErr_Clear();
@@ -522,6 +553,11 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     if (c->side_state[side] != 1)
         return NOT_MINE;
     long long n = stop - start;
+    if (fin) { /* only a first FIN without data */
+        int r = n ? 1 : fin_ends(flow, side);
+        if (r != 0)
+            return r < 0 ? FAILED : NOT_MINE;
+    }
     if (n && (((unsigned long long)seq - c->isn[side]) & MASK32) !=
                  ((unsigned long long)c->next[side] & MASK32))
         return NOT_MINE;
@@ -556,6 +592,8 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
         c->side_dirty[side] = 1;
     }
     self->since_sweep += 1;
+    if (fin && set_fin(flow, side) < 0)
+        return FAILED;
     if (!to_python)
         return HANDLED;
     /* Python runs now: every working copy goes back first, and is read again after. */
@@ -875,6 +913,8 @@ PyMODINIT_FUNC PyInit__fastscan(void) {
     INTERN(s_app_records, "app_records");
     INTERN(s_app_bytes, "app_bytes");
     INTERN(s_since_sweep, "_since_sweep");
+    INTERN(s_fin, "fin");
+    INTERN(s_rst, "rst");
     INTERN(s_swept_ns, "_swept_ns");
     INTERN(s_records, "records");
     if (PyType_Ready(&ScannerType) < 0)

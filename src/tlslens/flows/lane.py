@@ -9,12 +9,14 @@ The lane keys every connection by the raw bytes of its addresses and ports, as t
 in an Ethernet + IPv4 (no options) or Ethernet + IPv6 (no extension headers) frame, so
 one slice and one dict lookup find it. A packet is taken only when it is exactly the case
 the general path would handle with no side effect beyond the connection's own state: a
-well-formed header of that shape, no SYN/FIN/RST, the next in-order bytes with nothing
-buffered out of order. The lane then does what the connection table does for it and
-hands the bytes to the consumer (the TLS session), so the results are the same, byte for
-byte (tests/unit/flows/test_lane.py runs whole captures both ways). Anything else (a
-connection's first packet, its end, retransmissions, holes, other link types, IP options,
-fragments, tunnels) goes the general way.
+well-formed header of that shape, no SYN or RST, the next in-order bytes with nothing
+buffered out of order, or the first of a connection's two FINs (without data). The lane
+then does what the connection table does for it and hands the bytes to the consumer
+(the TLS session), so the results are the same, byte for byte
+(tests/unit/flows/test_lane.py runs whole captures both ways). Anything else (a
+connection's first packet, the FIN or reset that ends it, retransmissions, holes, other
+link types, IP options, fragments, tunnels) goes the general way: ending a connection
+there lets the pipeline hand it out at once.
 
 Once a connection's handshake is over, the TLS session skips record payloads cheaply on
 its own; for ``tlslens fingerprint`` (``mute``) the session needs nothing more once the
@@ -58,7 +60,7 @@ COMPILED = _Scanner is not None
 
 #: Entries for other shards' connections are a cache: past this many it starts over.
 MAX_IGNORED = 1 << 17
-_ENDS = SYN | FIN | RST
+_OPENS_OR_RESETS = SYN | RST
 _MASK32 = 0xFFFFFFFF
 _IGNORE: tuple[None, int, bool] = (None, 0, True)
 # Only the fields the lane reads, at the offsets of Ethernet + IPv4 without options +
@@ -196,7 +198,7 @@ class FastLane:
         if flow is None:
             return True  # another shard's connection
         flags = offflags & FLAG_MASK
-        if flags & _ENDS or flow.done:
+        if flags & _OPENS_OR_RESETS or flow.done:
             return False
         dirs = flow.dirs
         d = dirs[side]
@@ -204,6 +206,11 @@ class FastLane:
         if d.pending or isn is None or (flags & ACK and dirs[1 - side].pending):
             return False
         n = stop - start
+        fin = flags & FIN
+        if fin and (n or flow.fin[1 - side] or flow.rst):
+            # A FIN with data, or the one that ends the connection: the general path
+            # (which hands the ended connection out of the pipeline's loop at once).
+            return False
         if n and (seq - isn) & _MASK32 != d.next & _MASK32:
             return False
         # What FlowTable.add does for such a segment, in the same order.
@@ -215,6 +222,8 @@ class FastLane:
             d.delivered += n
             if not muted:
                 self.deliver(flow, side, data[start:stop], frame, ts_ns)
+        if fin:
+            flow.fin[side] = True  # (the connection goes on: the other side's is to come)
         self.table.tick(ts_ns)
         return True
 

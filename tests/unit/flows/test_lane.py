@@ -134,6 +134,35 @@ def test_in_order_stream_takes_the_lane_and_counts_the_same(make, lane_count) ->
     assert nbytes >= 200_000 and records > 10  # the lane still counted every record
 
 
+@pytest.mark.parametrize("make", [tls12, tls13])
+def test_the_first_fin_takes_the_lane_and_the_closing_one_does_not(
+        make, lane_count: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """A connection's first FIN (no data) is the lane's, in Python and compiled; the FIN
+    that ends it, a FIN with data, and a FIN after a reset go the general way. Every
+    variant gives the same report every way."""
+    segs = tcp_segments(make().flights)
+    fins = [i for i, sg in enumerate(segs) if sg.flags & pw.FIN]
+    assert len(fins) == 2
+    variants = {
+        "no FIN": segs[:fins[0]],
+        "first FIN": segs[:fins[1]],
+        "both FINs": segs,
+        "first FIN with data": [*segs[:fins[0]], segs[fins[0]]._replace(payload=b"\x00")],
+    }
+    counts = {}
+    for name, variant in variants.items():
+        before = list(lane_count)
+        assert_same_with_and_without_lane(pcap_of(variant))
+        counts[name] = [a - b for a, b in zip(lane_count, before, strict=True)]
+    # 2 outputs (report, fingerprints) per way: the first FIN adds 2 to the Python lane's
+    # count and, when built, 2 to the compiled walk's; the closing FIN adds nothing.
+    assert counts["first FIN"][1] - counts["no FIN"][1] == 2
+    if COMPILED:
+        assert counts["first FIN"][2] - counts["no FIN"][2] == 2
+    assert counts["both FINs"] == counts["first FIN"]
+    assert counts["first FIN with data"] == counts["no FIN"]
+
+
 def _disturbed(segs: list[Seg], how: str, early: bool = False) -> list[Seg]:
     data_idx = [i for i, s in enumerate(segs) if s.payload and s.side == 1]
     # the server's first flight (the handshake), or well past the handshake
