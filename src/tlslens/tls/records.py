@@ -14,6 +14,13 @@ from typing import NamedTuple
 
 from tlslens.anomalies import Anomaly
 
+try:  # the optional compiled splitter (src/tlslens/tls/_fastrec.c)
+    from tlslens.tls._fastrec import split as _split
+except ImportError:  # not built: _next_record reads every record
+    _split = None  # type: ignore[assignment]
+#: Whether complete, well-formed records are split in C (RecordStream._drain).
+COMPILED = _split is not None
+
 #: TLSCiphertext may carry 2^14 + 2048 bytes (RFC 5246 6.2.3); a bit of slack for SSL 3.0.
 MAX_RECORD = (1 << 14) + 2048 + 256
 #: Plaintext (STARTTLS dialogue, other protocols) scanned for a TLS start before giving up.
@@ -172,6 +179,17 @@ class RecordStream:
     def _drain(self, out: list[Record], frame: int, ts_ns: int) -> None:
         while True:
             if self.state == "records":
+                if _split is not None and not self.sslv2 and len(self.buf) >= 5:
+                    # The complete, well-formed records in front, in C; what it leaves
+                    # (a partial record, a bad header, ...) goes on below.
+                    records, used, app_records, app_bytes = _split(
+                        Record, self.buf, self.side, frame, ts_ns, self.base, self.skipping)
+                    if used:
+                        out.extend(records)
+                        del self.buf[:used]
+                        self.base += used
+                        self.app_records += app_records
+                        self.app_bytes += app_bytes
                 if not self._next_record(out, frame, ts_ns):
                     return
             elif self.state in ("search", "resync"):

@@ -217,3 +217,86 @@ def test_truncated_at_the_end() -> None:
     last = plain_records(data)[-1]
     assert f"{5 + len(last[2]) - 7} byte(s) into a record" in rs.anomalies[0].detail
     assert len(out) == len(plain_records(data)) - 1
+
+
+# -- the compiled splitter (tlslens.tls._fastrec) gives what the Python loop gives --------
+
+def _state(out: list[Record], rs: RecordStream) -> tuple[object, ...]:
+    return (out, [(a.id, a.detail, a.frame, a.offset) for a in rs.anomalies], rs.base,
+            bytes(rs.buf), rs.state, rs.skip, rs.skip_rec, rs.app_records, rs.app_bytes,
+            rs.found_at, rs.sslv2)
+
+
+def _both_ways(monkeypatch: pytest.MonkeyPatch, data: bytes, cuts: list[int],
+               skipping_after: int | None, midstream: bool = False) -> None:
+    from tlslens.tls import records
+
+    with_c = _state(*run(data, cuts, midstream=midstream, skipping_after=skipping_after))
+    with monkeypatch.context() as m:
+        m.setattr(records, "_split", None)
+        python = _state(*run(data, cuts, midstream=midstream, skipping_after=skipping_after))
+    assert with_c == python
+
+
+def _garbled(rng: random.Random, data: bytes) -> bytes:
+    """Real records with others mixed in: alerts, ChangeCipherSpec, application data,
+    and odd ones: bad lengths, bad types, an SSLv2-looking byte, an empty record, cut
+    records, stray bytes."""
+    parts = [data]
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["bad_len", "bad_type", "sslv2", "empty", "cut", "stray", "app",
+                           "alert", "ccs"])
+        if kind == "bad_len":
+            parts.append(b"\x16\x03\x03" + (MAX_RECORD + 1).to_bytes(2, "big"))
+        elif kind == "bad_type":
+            parts.append(b"\x63\x03\x03\x00\x02ab")
+        elif kind == "sslv2":
+            parts.append(b"\x80\x2e\x01\x03\x01" + rng.randbytes(0x2e - 3))
+        elif kind == "empty":
+            parts.append(b"\x17\x03\x03\x00\x00")
+        elif kind == "cut":
+            parts.append(b"\x17\x03\x03\x01\x00" + rng.randbytes(rng.randrange(256)))
+        elif kind == "alert":
+            parts.append(b"\x15\x03\x03\x00\x02\x01\x00")
+        elif kind == "ccs":
+            parts.append(b"\x14\x03\x03\x00\x01\x01")
+        elif kind == "stray":
+            parts.append(rng.randbytes(rng.randrange(1, 9)))
+        else:
+            n = rng.randrange(1, 3000)
+            parts.append(b"\x17\x03\x03" + n.to_bytes(2, "big") + rng.randbytes(n))
+        rng.shuffle(parts)
+    return b"".join(parts)
+
+
+@pytest.mark.skipif(not __import__("tlslens.tls.records", fromlist=["COMPILED"]).COMPILED,
+                    reason="tlslens.tls._fastrec is not built")
+@pytest.mark.parametrize("seed", range(40))
+def test_compiled_split_gives_what_the_python_loop_gives(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    data = STREAMS[sorted(STREAMS)[seed % len(STREAMS)]]()
+    if seed % 2:
+        data = _garbled(rng, data)
+    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 12))))
+    skipping_after = rng.choice([None, 1, 2, 3])
+    _both_ways(monkeypatch, data, cuts, skipping_after, midstream=seed % 5 == 0)
+
+
+@pytest.mark.skipif(not __import__("tlslens.tls.records", fromlist=["COMPILED"]).COMPILED,
+                    reason="tlslens.tls._fastrec is not built")
+def test_reports_are_the_same_without_the_compiled_split(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fixture and corpus capture: the whole JSON report, split in C or not."""
+    from pathlib import Path
+
+    from tests.corpus.truth_compare import corpus_captures
+    from tlslens.pipeline import analyze
+    from tlslens.report.json_report import encode, result_to_dict
+    from tlslens.tls import records
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    captures = [*sorted(fixtures.rglob("*.pcap*")), *corpus_captures()]
+    with_c = [encode(result_to_dict(analyze(str(p)))) for p in captures]
+    monkeypatch.setattr(records, "_split", None)
+    assert [encode(result_to_dict(analyze(str(p)))) for p in captures] == with_c
