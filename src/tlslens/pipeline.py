@@ -166,15 +166,16 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     from tlslens.crypto.setup import key_store_for, plaintext_exporter
 
     keys, decryptor_factory = key_store_for(options)
+    rows = options.hellos_only and options.fingerprint_rows
     ordered = _Ordered(ready.append, plaintext_exporter(options, run.anomalies),
-                       options.hellos_only, options.placeholder_id,
-                       options.hellos_only and options.fingerprint_rows)
+                       options.hellos_only, options.placeholder_id, rows)
     sessions: dict[int, TlsSession] = {}
 
     def factory(flow: Flow) -> TlsSession:
         decryptor = decryptor_factory() if decryptor_factory else None
         session = TlsSession(skip_after_handshake=options.skip_after_handshake,
                              decryptor=decryptor, hellos_only=options.hellos_only)
+        session.stop_after_hellos = rows  # a row needs only the first hellos
         sessions[flow.index] = session
         if options.on_handshake is not None:
             session.on_complete = lambda: _snapshot(flow, session, options, run)

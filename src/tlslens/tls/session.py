@@ -131,6 +131,11 @@ class TlsSession:
         self.ctx = ParseContext(decode_extensions=not hellos_only)
         #: Fingerprints only: once the server's (final) hello is in, skip everything else.
         self.hellos_only = hellos_only
+        #: With ``hellos_only``: once a ClientHello and the server's hello are in, read
+        #: nothing more, not even the rest of the packet (the pipeline sets it for
+        #: ``tlslens fingerprint``'s rows, which need only the first hellos).
+        self.stop_after_hellos = False
+        self._stopped = False
         self.version: int | None = None
         self.state = SessionState()
         self.complete = False
@@ -180,8 +185,12 @@ class TlsSession:
             stream.skip = skip - len(data)
             stream.base += len(data)
             return
+        if self._stopped:
+            return
         for rec in stream.feed(data, frame, ts_ns):
             self._record(rec)
+            if self._stopped:
+                break
         if stream.anomalies:
             self.state.anomalies.extend(stream.anomalies)
             stream.anomalies.clear()
@@ -471,6 +480,8 @@ class TlsSession:
             self.encrypted = [True, True]
         if self.hellos_only and self.decryptor is None:
             self._start_skipping()
+            if self.stop_after_hellos and self.state.client_hellos:
+                self._stopped = True
 
     def _on_certificate(self, side: int, cert: m.CertificateMsg, frame: int, rv: int) -> None:
         self.state.certificates.append((side, cert))
