@@ -8,6 +8,7 @@ soon as its TCP connection ends, so memory follows the open connections, not the
 from __future__ import annotations
 
 import functools
+import socket
 import traceback
 import zlib
 from collections.abc import Callable, Iterator
@@ -198,7 +199,8 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
 
     table = FlowTable(factory, on_end)
     lane = FastLane(table, mute=options.hellos_only,
-                    skimming=TlsSession if options.compiled_lane else None)
+                    skimming=TlsSession if options.compiled_lane else None,
+                    shard=options.shard)
     progress, items = options.on_progress, 0
     shard, use_lane = options.shard, options.fast_lane
     mine = _shard_test(shard if shard is not None else (0, 1))
@@ -258,9 +260,20 @@ def shard_of(seg: TcpSegment, n: int) -> int:
 
 
 def _shard_index(src: str, sport: int, dst: str, dport: int, n: int) -> int:
-    a, b = f"{src}|{sport}", f"{dst}|{dport}"
-    key = f"{a}#{b}" if a <= b else f"{b}#{a}"
-    return zlib.crc32(key.encode()) % n
+    """crc32 of the two endpoints as on the wire (address bytes, then the port, 2 bytes
+    big-endian), the lower first. The compiled walk computes the same from the frame's
+    bytes (src/tlslens/flows/_fastscan.c, shard_of) and drops another shard's packets
+    before any lookup."""
+    a, b = _endpoint_bytes(src, sport), _endpoint_bytes(dst, dport)
+    return zlib.crc32(a + b if a <= b else b + a) % n
+
+
+def _endpoint_bytes(ip: str, port: int) -> bytes:
+    try:
+        raw = socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+    except OSError:  # not an address text (never from the decoder): its characters
+        raw = ip.encode("utf-8", "surrogateescape")
+    return raw + (port & 0xFFFF).to_bytes(2, "big")
 
 
 def _snapshot(flow: Flow, session: TlsSession, options: Options, run: RunState) -> None:

@@ -8,7 +8,8 @@
  * file (scan_blocks) and handles, without returning to the Python loop, exactly the
  * packets the Python lane (tlslens/flows/lane.py, FastLane.take) handles:
  *
- *   - packets of another shard's connection (the lane's ignore entries): dropped;
+ *   - packets of another shard's connection: dropped (by the shard hash of their
+ *     addresses and ports, tlslens.pipeline._shard_index, or the lane's ignore entries);
  *   - the in-order packets (data or pure ACK, no SYN/RST) of a known connection
  *     with nothing buffered out of order, and the first of its two FINs if it carries
  *     no data (the one that ends the connection goes the general way, which hands the
@@ -82,6 +83,7 @@ typedef struct {
     PyObject *session_type;  /* tlslens.tls.session.TlsSession */
     PyObject *deliver;       /* FastLane.deliver: hands a payload to the session */
     long long sweep_every, linger_ns;
+    long shard_k, shard_n;   /* analyse shard k of n (n == 1: every connection) */
     int python_only;         /* this call: every packet goes to Python */
     /* per scan call */
     Conn conns[SLOTS];
@@ -99,6 +101,41 @@ static inline uint32_t rd32(const unsigned char *p, int little) {
 
 static inline uint32_t be32(const unsigned char *p) { return rd32(p, 0); }
 static inline unsigned be16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
+
+/* CRC-32 (IEEE, as zlib.crc32), for the shard hash. */
+static uint32_t crc_table[256];
+
+static void crc_init(void) {
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+static uint32_t crc32_of(const unsigned char *p, size_t n, uint32_t crc) {
+    crc = ~crc;
+    while (n--)
+        crc = crc_table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* tlslens.pipeline._shard_index from the frame's bytes: crc32 of the two endpoints
+ * (address, then port), the lower first, modulo n. ``key`` is the lane key: source and
+ * destination address (alen bytes each), then source and destination port. */
+static long shard_of(const unsigned char *key, size_t alen, long n) {
+    unsigned char a[18], b[18];
+    memcpy(a, key, alen);
+    memcpy(a + alen, key + 2 * alen, 2);
+    memcpy(b, key + alen, alen);
+    memcpy(b + alen, key + 2 * alen + 2, 2);
+    const unsigned char *lo = a, *hi = b;
+    if (memcmp(a, b, alen + 2) > 0)
+        lo = b, hi = a;
+    uint32_t crc = crc32_of(hi, alen + 2, crc32_of(lo, alen + 2, 0));
+    return (long)(crc % (uint32_t)n);
+}
 
 /* Same test as tlslens.tls.records._plausible_header. */
 static inline long plausible(const unsigned char *p) {
@@ -489,15 +526,6 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     } else {
         return NOT_MINE;
     }
-    PyObject *k = PyBytes_FromStringAndSize((const char *)key, klen);
-    if (k == NULL)
-        return FAILED;
-    PyObject *hit = PyDict_GetItemWithError(self->entries, k); /* borrowed */
-    Py_DECREF(k);
-    if (hit == NULL)
-        return PyErr_Occurred() ? FAILED : NOT_MINE;
-    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3)
-        return NOT_MINE;
     uint32_t seq;
     unsigned offflags;
     Py_ssize_t start, stop;
@@ -523,6 +551,18 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
             return NOT_MINE;
         start = 54 + hl, stop = 54 + plen;
     }
+    /* Another shard's connection: what the pipeline drops after decoding it. */
+    if (self->shard_n > 1 && shard_of(key, v4 ? 4 : 16, self->shard_n) != self->shard_k)
+        return HANDLED;
+    PyObject *k = PyBytes_FromStringAndSize((const char *)key, klen);
+    if (k == NULL)
+        return FAILED;
+    PyObject *hit = PyDict_GetItemWithError(self->entries, k); /* borrowed */
+    Py_DECREF(k);
+    if (hit == NULL)
+        return PyErr_Occurred() ? FAILED : NOT_MINE;
+    if (!PyTuple_Check(hit) || PyTuple_GET_SIZE(hit) != 3)
+        return NOT_MINE;
     PyObject *flow = PyTuple_GET_ITEM(hit, 0);
     if (flow == Py_None)
         return HANDLED; /* another shard's connection */
@@ -812,12 +852,20 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
 
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"entries", "table", "session_type", "deliver", "sweep_every",
-                             "linger_ns", NULL};
+                             "linger_ns", "shard_k", "shard_n", NULL};
     PyObject *entries, *table, *stype, *deliver;
     long long sweep_every, linger;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOLL", kwlist, &PyDict_Type, &entries,
-                                     &table, &stype, &deliver, &sweep_every, &linger))
+    long shard_k = 0, shard_n = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOLL|ll", kwlist, &PyDict_Type, &entries,
+                                     &table, &stype, &deliver, &sweep_every, &linger,
+                                     &shard_k, &shard_n))
         return -1;
+    if (shard_n < 1 || shard_k < 0 || shard_k >= shard_n) {
+        PyErr_SetString(PyExc_ValueError, "shard_k must be in 0..shard_n-1");
+        return -1;
+    }
+    self->shard_k = shard_k;
+    self->shard_n = shard_n;
     if (!PyCallable_Check(deliver)) {
         PyErr_SetString(PyExc_TypeError, "deliver must be callable");
         return -1;
@@ -889,6 +937,7 @@ static struct PyModuleDef moduledef = {
         return NULL;
 
 PyMODINIT_FUNC PyInit__fastscan(void) {
+    crc_init();
     INTERN(s_done, "done");
     INTERN(s_dirs, "dirs");
     INTERN(s_pending, "pending");

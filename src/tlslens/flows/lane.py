@@ -95,9 +95,12 @@ class FastLane:
     """
 
     def __init__(self, table: FlowTable, mute: bool = False,
-                 skimming: type | None = None) -> None:
+                 skimming: type | None = None, shard: tuple[int, int] | None = None) -> None:
         self.table = table
         self.mute = mute
+        #: (k, n): this run analyses shard k of n (the pipeline's Options.shard); the
+        #: compiled walk drops the other shards' packets itself, by the same hash.
+        self.shard = shard
         #: The consumer type (tlslens.tls.session.TlsSession) whose payload skipping the
         #: compiled walk may do itself; None: no compiled walk.
         self.skimming = skimming
@@ -160,8 +163,9 @@ class FastLane:
         freely, packet by packet."""
         if _Scanner is None or self.skimming is None:
             return None
+        k, n = self.shard if self.shard is not None else (0, 1)
         return _Scanner(self.entries, self.table, self.skimming, self.deliver,
-                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS)
+                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS, k, n)
 
     def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
         """Handle this Ethernet frame here; False: it goes the general way.

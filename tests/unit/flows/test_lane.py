@@ -336,3 +336,41 @@ def test_an_error_in_the_session_comes_out_as_itself(compiled: bool,
     segs = tcp_segments([*tls12().flights, (1, records)], mss=20)
     with pytest.raises(RuntimeError, match="planted"):
         list(iter_connections(io.BytesIO(pcap_of(segs)), options=Options(compiled_lane=compiled)))
+
+
+@pytest.mark.skipif(not COMPILED, reason="the compiled walk is not built")
+@pytest.mark.parametrize("n", [2, 3])
+def test_the_compiled_walk_shards_as_the_pipeline_does(n: int) -> None:
+    """The compiled walk drops another shard's packets by the same hash as the pipeline's
+    shard test (tlslens.pipeline._shard_index), IPv4 and IPv6; this shard's unknown
+    packets come back for the general path."""
+    import ipaddress
+
+    from tlslens.flows._fastscan import Scanner
+    from tlslens.flows.table import FlowTable
+    from tlslens.pipeline import _shard_index
+
+    rng = random.Random(n)
+    tuples = []
+    for i in range(300):
+        if i % 2:
+            src, dst = (str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(2))
+        else:
+            src, dst = (str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(2))
+        tuples.append((src, rng.randrange(1, 65536), dst, rng.randrange(1, 65536)))
+    frames = []
+    for src, sport, dst, dport in tuples:
+        ip = pw.ipv6 if ":" in src else pw.ipv4
+        frames.append(pw.eth(ip(pw.tcp(b"", sport, dport, flags=pw.SYN), src=src, dst=dst),
+                             0x86DD if ":" in src else 0x0800))
+    buf = pw.pcap_bytes([(pw.BASE_TS_NS + i, f) for i, f in enumerate(frames)])
+    table = FlowTable(lambda flow: None, lambda flow: None)
+    for k in range(n):
+        scanner = Scanner({}, table, object, print, 1 << 30, 1 << 62, k, n)
+        pos, idx, ts, back = 24, 0, pw.BASE_TS_NS, []
+        while True:
+            pos, idx, ts, data, _orig = scanner.scan(buf, pos, idx, ts, True, False, 16)
+            if data is None:
+                break
+            back.append(idx - 1)
+        assert back == [i for i, t in enumerate(tuples) if _shard_index(*t, n) == k]
