@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tlslens.anomalies import Anomaly
-from tlslens.crypto.decryptor import Decryptor
 from tlslens.crypto.keylog import KeyStore
+
+if TYPE_CHECKING:
+    from tlslens.crypto.decryptor import Decryptor
 
 
 def key_store_for(options: Any) -> tuple[KeyStore, Callable[[], Any] | None]:
@@ -33,7 +35,13 @@ def key_store_for(options: Any) -> tuple[KeyStore, Callable[[], Any] | None]:
     export = getattr(options, "export_plaintext", None) is not None
 
     def factory() -> Decryptor | None:
-        return Decryptor(store, export=export) if store.has_material else None
+        if not store.has_material:
+            return None
+        # (imported on first use: a run without keys never loads the record crypto,
+        # a good part of ``tlslens fingerprint``'s start-up)
+        from tlslens.crypto.decryptor import Decryptor
+
+        return Decryptor(store, export=export)
 
     return store, factory
 
@@ -49,6 +57,8 @@ def plaintext_exporter(options: Any, anomalies: list[Anomaly]
 
     def write(conn: Any, session: Any) -> None:
         dec = getattr(session, "decryptor", None)
+        from tlslens.crypto.decryptor import Decryptor
+
         if not isinstance(dec, Decryptor):
             return
         for direction, data in dec.streams().items():
