@@ -57,8 +57,10 @@ def rendered(source: str, jobs: int = 1, fmt: str = "json") -> Iterator[str]:
     from tlslens.pipeline import Options, RunState
 
     def text_line(conn: Any) -> str:
-        row = _row(conn)
-        return " ".join([_text_cell(row[k]) for k in COLUMNS])
+        fp = conn.fingerprints  # the cells of COLUMNS, in order, without a row dict
+        return " ".join([_text_cell(v) for v in (conn.id, conn.client, conn.server,
+                                                  conn.server_name, fp.ja3, fp.ja3n,
+                                                  fp.ja4, fp.ja3s)])
 
     def csv_line(conn: Any) -> str:
         buf = io.StringIO()
