@@ -8,7 +8,9 @@ A command module adds its parser with ``register(subparsers)`` and sets
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from collections.abc import Callable
 from typing import IO
 
 EXIT_OK = 0
@@ -31,6 +33,24 @@ def open_output(path: str | None) -> IO[str]:
         return open(path, "w", encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def line_flusher(out: IO[str]) -> Callable[[], None] | None:
+    """``out.flush`` when each line should leave at once, else None.
+
+    A terminal, a pipe or a socket has a reader waiting for each connection's line
+    (``tlslens ... | jq``, a live stream); a file or ``/dev/null`` is read afterwards,
+    and a flush per line there is only a system call per connection."""
+    import os
+    import stat
+
+    try:
+        if out.isatty():
+            return out.flush
+        mode = os.fstat(out.fileno()).st_mode
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return out.flush  # not a real file (a test's StringIO, ...): as before
+    return out.flush if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
 
 
 def add_lang_option(parser: argparse.ArgumentParser) -> None:

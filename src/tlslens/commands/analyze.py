@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tlslens.commands import EXIT_OK, UsageError, add_lang_option, auto_jobs, jobs_type, open_output
+from tlslens.commands import (
+    EXIT_OK,
+    UsageError,
+    add_lang_option,
+    auto_jobs,
+    jobs_type,
+    line_flusher,
+    open_output,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -99,9 +107,11 @@ def run(args: argparse.Namespace) -> int:
             if indent:
                 write_json(texts, finish, out)
             else:
+                flush = line_flusher(out)
                 for text in texts:  # one line per connection, as soon as it is known
                     out.write(text + "\n")
-                    out.flush()
+                    if flush is not None:
+                        flush()
         elif args.format == "html":
             from tlslens.report.html import write_html
 

@@ -16,7 +16,14 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from tlslens.commands import EXIT_OK, UsageError, auto_jobs, jobs_type, open_output
+from tlslens.commands import (
+    EXIT_OK,
+    UsageError,
+    auto_jobs,
+    jobs_type,
+    line_flusher,
+    open_output,
+)
 from tlslens.report.safe import safe_text
 
 COLUMNS = ("id", "client", "server", "sni", "ja3", "ja3n", "ja4", "ja3s")
@@ -114,9 +121,11 @@ def run(args: argparse.Namespace) -> int:
             out.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
         else:
             out.write((" " if args.format == "text" else ",").join(COLUMNS) + "\n")
+            flush = line_flusher(out)
             for line in lines:
                 out.write(line + "\n")
-                out.flush()
+                if flush is not None:
+                    flush()
     finally:
         if out is not sys.stdout:
             out.close()

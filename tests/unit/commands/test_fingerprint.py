@@ -140,3 +140,21 @@ def test_a_run_collects_garbage_less_often_and_leaves_the_modules_alone(
     lines = (tmp_path / "fp.txt").read_text().splitlines()
     assert lines[0].split() == ["id", "client", "server", "sni", "ja3", "ja3n", "ja4", "ja3s"]
     assert len(lines) == 2
+
+
+def test_lines_are_flushed_one_by_one_only_where_a_reader_waits(tmp_path: Path) -> None:
+    """A pipe gets each line at once (tlslens.commands.line_flusher); a file is written
+    in blocks (a flush per line there was a system call per connection)."""
+    import os
+
+    from tlslens.commands import line_flusher
+
+    with (tmp_path / "out.txt").open("w") as f:
+        assert line_flusher(f) is None
+    with open(os.devnull, "w") as f:
+        assert line_flusher(f) is None
+    r, w = os.pipe()
+    with os.fdopen(w, "w") as f:
+        assert line_flusher(f) == f.flush
+    os.close(r)
+    assert line_flusher(io.StringIO()) is not None  # not a real file: as before
