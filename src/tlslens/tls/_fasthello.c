@@ -189,6 +189,23 @@ static PyObject *first_host_name(Cur *c) {
     Py_RETURN_NONE;
 }
 
+/* Append ``v`` (a new reference, or NULL: an error is set) to ``out``: 0, or -1 with
+ * ``out`` released. */
+static int append_new(PyObject *out, PyObject *v) {
+    int r = v == NULL ? -1 : PyList_Append(out, v);
+    Py_XDECREF(v);
+    if (r < 0)
+        Py_DECREF(out);
+    return r;
+}
+
+/* ``out`` as a tuple (``out`` released). */
+static PyObject *as_tuple(PyObject *out) {
+    PyObject *t = PyList_AsTuple(out);
+    Py_DECREF(out);
+    return t;
+}
+
 /* views._alpn_list: every protocol name (the list must be used up exactly). */
 static PyObject *alpn_names(Cur *c) {
     Cur lst;
@@ -203,17 +220,10 @@ static PyObject *alpn_names(Cur *c) {
             Py_DECREF(out);
             return GIVE_UP;
         }
-        PyObject *s = wire_text(name.p + name.pos, name.end - name.pos);
-        if (s == NULL || PyList_Append(out, s) < 0) {
-            Py_XDECREF(s);
-            Py_DECREF(out);
+        if (append_new(out, wire_text(name.p + name.pos, name.end - name.pos)) < 0)
             return NULL;
-        }
-        Py_DECREF(s);
     }
-    PyObject *t = PyList_AsTuple(out);
-    Py_DECREF(out);
-    return t;
+    return as_tuple(out);
 }
 
 /* views._key_share_groups: the group of every KeyShareEntry. */
@@ -231,17 +241,10 @@ static PyObject *key_share_groups(Cur *c) {
             Py_DECREF(out);
             return GIVE_UP;
         }
-        PyObject *v = PyLong_FromLong(group);
-        if (v == NULL || PyList_Append(out, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(out);
+        if (append_new(out, PyLong_FromLong(group)) < 0)
             return NULL;
-        }
-        Py_DECREF(v);
     }
-    PyObject *t = PyList_AsTuple(out);
-    Py_DECREF(out);
-    return t;
+    return as_tuple(out);
 }
 
 /* views._psk_identities: how many PskIdentity entries. */
@@ -381,6 +384,36 @@ done:
     return result;
 }
 
+/* ---- the two entry points' common parts ---------------------------------------------- */
+
+/* The arguments (body, record_version, decode) of a parse with ``cls`` configured:
+ * 0, or -1 with an error set. */
+static int begin(PyObject *cls, PyObject *args, Py_buffer *buf, int *record_version,
+                 int *decode) {
+    if (cls == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return -1;
+    }
+    return PyArg_ParseTuple(args, "y*ip", buf, record_version, decode) ? 0 : -1;
+}
+
+/* The end of a parse that stopped before building its value: None when it gave up (the
+ * Python parser reads the hello), NULL when an error is set. The values read so far are
+ * released. */
+static PyObject *stopped(PyObject **values, int count, Py_buffer *buf) {
+    int gave_up = 0;
+    for (int i = 0; i < count; i++)
+        if (values[i] == GIVE_UP) {
+            values[i] = NULL;
+            gave_up = 1;
+        }
+    release(values, count);
+    PyBuffer_Release(buf);
+    if (!gave_up && PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ---- ClientHello ---------------------------------------------------------------------- */
 
 /* The view of one ClientHello extension into values[] (1 done, 0 give up, -1 error). */
@@ -411,67 +444,46 @@ static int client_view(unsigned code, Cur *body, void *arg) {
 static PyObject *client_hello(PyObject *self, PyObject *args) {
     Py_buffer buf;
     int record_version, decode;
-    if (client_cls == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "configure() first");
-        return NULL;
-    }
-    if (!PyArg_ParseTuple(args, "y*ip", &buf, &record_version, &decode))
+    if (begin(client_cls, args, &buf, &record_version, &decode) < 0)
         return NULL;
     Cur c = {buf.buf, 0, buf.len};
     PyObject *values[C_COUNT] = {NULL};
-    PyObject *result = NULL;
     unsigned legacy_version;
     if (!u16(&c, &legacy_version))
-        goto give_up;
+        return stopped(values, C_COUNT, &buf);
     values[C_RANDOM] = bytes_of(&c, 32);
     if (values[C_RANDOM] == NULL || values[C_RANDOM] == GIVE_UP)
-        goto stop;
+        return stopped(values, C_COUNT, &buf);
     values[C_SESSION_ID] = opaque(&c, 1);
     if (values[C_SESSION_ID] == NULL || values[C_SESSION_ID] == GIVE_UP)
-        goto stop;
+        return stopped(values, C_COUNT, &buf);
     values[C_SUITES] = u16_tuple(&c, 2);
     if (values[C_SUITES] == NULL || values[C_SUITES] == GIVE_UP)
-        goto stop;
+        return stopped(values, C_COUNT, &buf);
     values[C_COMPRESSION] = u8_tuple(&c);
     if (values[C_COMPRESSION] == NULL || values[C_COMPRESSION] == GIVE_UP)
-        goto stop;
+        return stopped(values, C_COUNT, &buf);
     values[C_EXTENSIONS] = extensions(&c, s_client_ctx, decode, client_view, values);
     if (values[C_EXTENSIONS] == NULL || values[C_EXTENSIONS] == GIVE_UP)
-        goto stop;
+        return stopped(values, C_COUNT, &buf);
     values[C_RECORD_VERSION] = PyLong_FromLong(record_version);
     values[C_LEGACY_VERSION] = PyLong_FromLong(legacy_version);
     if (values[C_RECORD_VERSION] == NULL || values[C_LEGACY_VERSION] == NULL)
-        goto stop;
+        return stopped(values, C_COUNT, &buf);
     /* The defaults of the fields no extension filled. */
     values[C_SSLV2] = Py_NewRef(Py_False);
     values[C_CHALLENGE] = Py_NewRef(Py_None);
     values[C_RAW] = Py_NewRef(s_empty_bytes);
     if (values[C_SERVER_NAME] == NULL)
         values[C_SERVER_NAME] = Py_NewRef(Py_None);
-    if (values[C_PSK_IDENTITIES] == NULL && (values[C_PSK_IDENTITIES] = PyLong_FromLong(0)) == NULL)
-        goto stop;
+    if (values[C_PSK_IDENTITIES] == NULL &&
+        (values[C_PSK_IDENTITIES] = PyLong_FromLong(0)) == NULL)
+        return stopped(values, C_COUNT, &buf);
     for (int i = 0; i < C_COUNT; i++)
         if (values[i] == NULL)
             values[i] = Py_NewRef(s_empty_tuple);
-    result = make(client_cls, client_slots, values, C_COUNT);
     PyBuffer_Release(&buf);
-    return result;
-stop:
-    for (int i = 0; i < C_COUNT; i++)
-        if (values[i] == GIVE_UP) {
-            values[i] = NULL;
-            release(values, C_COUNT);
-            goto give_up;
-        }
-    if (PyErr_Occurred()) {
-        release(values, C_COUNT);
-        PyBuffer_Release(&buf);
-        return NULL;
-    }
-    release(values, C_COUNT);
-give_up:
-    PyBuffer_Release(&buf);
-    Py_RETURN_NONE;
+    return make(client_cls, client_slots, values, C_COUNT);
 }
 
 /* ---- ServerHello ---------------------------------------------------------------------- */
@@ -515,39 +527,33 @@ static int server_view(unsigned code, Cur *body, void *arg) {
 static PyObject *server_hello(PyObject *self, PyObject *args) {
     Py_buffer buf;
     int record_version, decode;
-    if (server_cls == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "configure() first");
-        return NULL;
-    }
-    if (!PyArg_ParseTuple(args, "y*ip", &buf, &record_version, &decode))
+    if (begin(server_cls, args, &buf, &record_version, &decode) < 0)
         return NULL;
     Cur c = {buf.buf, 0, buf.len};
     PyObject *values[S_COUNT] = {NULL};
-    PyObject *result = NULL;
     unsigned legacy_version, suite, compression;
     /* TLS 1.3 drafts before 22 had another layout: the Python parser reads those. */
     if (!u16(&c, &legacy_version) || (legacy_version > 0x7F00 && legacy_version < 0x7F16))
-        goto give_up;
+        return stopped(values, S_COUNT, &buf);
     values[S_RANDOM] = bytes_of(&c, 32);
     if (values[S_RANDOM] == NULL || values[S_RANDOM] == GIVE_UP)
-        goto stop;
+        return stopped(values, S_COUNT, &buf);
     int hrr = memcmp(c.p + 2, hrr_random, 32) == 0;
     values[S_SESSION_ID] = opaque(&c, 1);
-    if (values[S_SESSION_ID] == NULL || values[S_SESSION_ID] == GIVE_UP)
-        goto stop;
-    if (!u16(&c, &suite) || !u8(&c, &compression))
-        goto stop_give_up;
+    if (values[S_SESSION_ID] == NULL || values[S_SESSION_ID] == GIVE_UP ||
+        !u16(&c, &suite) || !u8(&c, &compression))
+        return stopped(values, S_COUNT, &buf);
     values[S_EXTENSIONS] = extensions(&c, hrr ? s_hrr_ctx : s_server_ctx, decode,
                                       server_view, values);
     if (values[S_EXTENSIONS] == NULL || values[S_EXTENSIONS] == GIVE_UP)
-        goto stop;
+        return stopped(values, S_COUNT, &buf);
     values[S_RECORD_VERSION] = PyLong_FromLong(record_version);
     values[S_LEGACY_VERSION] = PyLong_FromLong(legacy_version);
     values[S_SUITE] = PyLong_FromLong(suite);
     values[S_COMPRESSION] = PyLong_FromLong(compression);
     if (!values[S_RECORD_VERSION] || !values[S_LEGACY_VERSION] || !values[S_SUITE] ||
         !values[S_COMPRESSION])
-        goto stop;
+        return stopped(values, S_COUNT, &buf);
     values[S_SSLV2] = Py_NewRef(Py_False);
     values[S_SSLV2_SPECS] = Py_NewRef(s_empty_tuple);
     values[S_SSLV2_CERT] = Py_NewRef(Py_None);
@@ -558,28 +564,8 @@ static PyObject *server_hello(PyObject *self, PyObject *args) {
     for (int i = 0; i < S_COUNT; i++)
         if (values[i] == NULL)
             values[i] = Py_NewRef(Py_None);
-    result = make(server_cls, server_slots, values, S_COUNT);
     PyBuffer_Release(&buf);
-    return result;
-stop_give_up:
-    release(values, S_COUNT);
-    goto give_up;
-stop:
-    for (int i = 0; i < S_COUNT; i++)
-        if (values[i] == GIVE_UP) {
-            values[i] = NULL;
-            release(values, S_COUNT);
-            goto give_up;
-        }
-    if (PyErr_Occurred()) {
-        release(values, S_COUNT);
-        PyBuffer_Release(&buf);
-        return NULL;
-    }
-    release(values, S_COUNT);
-give_up:
-    PyBuffer_Release(&buf);
-    Py_RETURN_NONE;
+    return make(server_cls, server_slots, values, S_COUNT);
 }
 
 /* ---- configuration ---------------------------------------------------------------- */
