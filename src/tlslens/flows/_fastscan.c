@@ -10,6 +10,8 @@
  *
  *   - packets of another shard's connection: dropped (by the shard hash of their
  *     addresses and ports, tlslens.pipeline._shard_index, or the lane's ignore entries);
+ *   - the SYN/ACK without data that answers a known connection's SYN (its own effects
+ *     run in Python: FastLane.synack);
  *   - the in-order packets (data or pure ACK, no SYN/RST) of a known connection
  *     with nothing buffered out of order, and the first of its two FINs if it carries
  *     no data (the one that ends the connection goes the general way, which hands the
@@ -82,6 +84,7 @@ typedef struct {
     PyObject *table;         /* the FlowTable (sweep counters) */
     PyObject *session_type;  /* tlslens.tls.session.TlsSession */
     PyObject *deliver;       /* FastLane.deliver: hands a payload to the session */
+    PyObject *synack;        /* FastLane.synack: a SYN/ACK's own effects */
     long long sweep_every, linger_ns;
     long shard_k, shard_n;   /* analyse shard k of n (n == 1: every connection) */
     int python_only;         /* this call: every packet goes to Python */
@@ -511,6 +514,51 @@ static int set_fin(PyObject *flow, long side) {
     return r;
 }
 
+/* FastLane._synack: the SYN/ACK without data that answers a known connection's SYN. Its
+ * counters move here; its own effects (FlowTable's SYN branch) are FastLane.synack's,
+ * called after every working copy went back. Anything else with SYN: Python. */
+static int synack(Scanner *self, PyObject *flow, PyObject *pyside, PyObject *pymuted,
+                  unsigned flags, uint32_t seq, Py_ssize_t n, long long frame, long long ts) {
+    if (!(flags & F_ACK) || (flags & (F_FIN | F_RST)) || n != 0)
+        return NOT_MINE;
+    long side = PyLong_AsLong(pyside);
+    if ((side != 0 && side != 1) || PyErr_Occurred()) {
+        PyErr_Clear();
+        return NOT_MINE;
+    }
+    int muted = PyObject_IsTrue(pymuted);
+    if (muted < 0)
+        return FAILED;
+    int err = 0;
+    Conn *c = conn_for(self, flow, muted, &err); /* not done, nothing pending either way */
+    if (c == NULL)
+        return err ? FAILED : NOT_MINE;
+    if (c->muted != muted)
+        return NOT_MINE;
+    /* FlowTable.tick: a sweep is due on this packet: Python does it */
+    if (self->since_sweep + 1 >= self->sweep_every ||
+        (__int128)ts - self->swept_ns > self->linger_ns)
+        return NOT_MINE;
+    c->packets += 1;
+    c->last_frame = frame;
+    c->last_ts = ts;
+    c->dirty = 1;
+    self->since_sweep += 1;
+    PyObject *pyseq = PyLong_FromUnsignedLong(seq);
+    Py_INCREF(flow);
+    int failed = pyseq == NULL || flush_conns(self) < 0 ||
+                 set_ll(self->table, s_since_sweep, self->since_sweep) < 0;
+    if (!failed) {
+        PyObject *args[3] = {flow, pyside, pyseq};
+        PyObject *res = PyObject_Vectorcall(self->synack, args, 3, NULL);
+        failed = res == NULL;
+        Py_XDECREF(res);
+    }
+    Py_DECREF(flow);
+    Py_XDECREF(pyseq);
+    return failed ? FAILED : HANDLED;
+}
+
 /* The Python lane's decision for one Ethernet frame, taken here when it needs no Python. */
 static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long long frame,
                 long long ts) {
@@ -567,7 +615,10 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     if (flow == Py_None)
         return HANDLED; /* another shard's connection */
     unsigned flags = offflags & FLAG_MASK;
-    if (flags & (F_SYN | F_RST))
+    if (flags & F_SYN)
+        return synack(self, flow, PyTuple_GET_ITEM(hit, 1), PyTuple_GET_ITEM(hit, 2), flags,
+                      seq, stop - start, frame, ts);
+    if (flags & F_RST)
         return NOT_MINE;
     int fin = (flags & F_FIN) != 0;
     long side = PyLong_AsLong(PyTuple_GET_ITEM(hit, 1));
@@ -851,15 +902,19 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
 }
 
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"entries", "table", "session_type", "deliver", "sweep_every",
-                             "linger_ns", "shard_k", "shard_n", NULL};
-    PyObject *entries, *table, *stype, *deliver;
+    static char *kwlist[] = {"entries", "table", "session_type", "deliver", "synack",
+                             "sweep_every", "linger_ns", "shard_k", "shard_n", NULL};
+    PyObject *entries, *table, *stype, *deliver, *synack_cb;
     long long sweep_every, linger;
     long shard_k = 0, shard_n = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOLL|ll", kwlist, &PyDict_Type, &entries,
-                                     &table, &stype, &deliver, &sweep_every, &linger,
-                                     &shard_k, &shard_n))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLL|ll", kwlist, &PyDict_Type,
+                                     &entries, &table, &stype, &deliver, &synack_cb,
+                                     &sweep_every, &linger, &shard_k, &shard_n))
         return -1;
+    if (!PyCallable_Check(synack_cb)) {
+        PyErr_SetString(PyExc_TypeError, "synack must be callable");
+        return -1;
+    }
     if (shard_n < 1 || shard_k < 0 || shard_k >= shard_n) {
         PyErr_SetString(PyExc_ValueError, "shard_k must be in 0..shard_n-1");
         return -1;
@@ -874,6 +929,7 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     Py_XSETREF(self->table, Py_NewRef(table));
     Py_XSETREF(self->session_type, Py_NewRef(stype));
     Py_XSETREF(self->deliver, Py_NewRef(deliver));
+    Py_XSETREF(self->synack, Py_NewRef(synack_cb));
     self->sweep_every = sweep_every;
     self->linger_ns = linger;
     return 0;
@@ -884,6 +940,7 @@ static int Scanner_traverse(Scanner *self, visitproc visit, void *arg) {
     Py_VISIT(self->table);
     Py_VISIT(self->session_type);
     Py_VISIT(self->deliver);
+    Py_VISIT(self->synack);
     return 0;
 }
 
@@ -892,6 +949,7 @@ static int Scanner_clear(Scanner *self) {
     Py_CLEAR(self->table);
     Py_CLEAR(self->session_type);
     Py_CLEAR(self->deliver);
+    Py_CLEAR(self->synack);
     for (int i = 0; i < self->nconns; i++)
         conn_clear(&self->conns[i]);
     self->nconns = 0;

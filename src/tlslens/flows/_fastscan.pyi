@@ -8,7 +8,8 @@ class Scanner:
     packets (see tlslens.flows.lane.FastLane.walker)."""
 
     def __init__(self, entries: dict[bytes, Any], table: object, session_type: type,
-                 deliver: Callable[[Any, int, bytes, int, int], None], sweep_every: int,
+                 deliver: Callable[[Any, int, bytes, int, int], None],
+                 synack: Callable[[Any, int, int], None], sweep_every: int,
                  linger_ns: int, shard_k: int = 0, shard_n: int = 1) -> None: ...
     def scan(self, buf: bytes, pos: int, idx: int, ts: int, little: bool, nanos: bool,
              record_size: int, /) -> tuple[int, int, int, bytes | None, int]: ...

@@ -9,10 +9,10 @@ The lane keys every connection by the raw bytes of its addresses and ports, as t
 in an Ethernet + IPv4 (no options) or Ethernet + IPv6 (no extension headers) frame, so
 one slice and one dict lookup find it. A packet is taken only when it is exactly the case
 the general path would handle with no side effect beyond the connection's own state: a
-well-formed header of that shape, no SYN or RST, the next in-order bytes with nothing
-buffered out of order, or the first of a connection's two FINs (without data). The lane
-then does what the connection table does for it and hands the bytes to the consumer
-(the TLS session), so the results are the same, byte for byte
+well-formed header of that shape, no RST, the next in-order bytes with nothing buffered
+out of order, the SYN/ACK that answers the connection's SYN, or the first of its two FINs
+(both without data). The lane then does what the connection table does for it and hands
+the bytes to the consumer (the TLS session), so the results are the same, byte for byte
 (tests/unit/flows/test_lane.py runs whole captures both ways). Anything else (a
 connection's first packet, the FIN or reset that ends it, retransmissions, holes, other
 link types, IP options, fragments, tunnels) goes the general way: ending a connection
@@ -60,7 +60,6 @@ COMPILED = _Scanner is not None
 
 #: Entries for other shards' connections are a cache: past this many it starts over.
 MAX_IGNORED = 1 << 17
-_OPENS_OR_RESETS = SYN | RST
 _MASK32 = 0xFFFFFFFF
 _IGNORE: tuple[None, int, bool] = (None, 0, True)
 # Only the fields the lane reads, at the offsets of Ethernet + IPv4 without options +
@@ -164,7 +163,7 @@ class FastLane:
         if _Scanner is None or self.skimming is None:
             return None
         k, n = self.shard if self.shard is not None else (0, 1)
-        return _Scanner(self.entries, self.table, self.skimming, self.deliver,
+        return _Scanner(self.entries, self.table, self.skimming, self.deliver, self.synack,
                         _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS, k, n)
 
     def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
@@ -202,7 +201,9 @@ class FastLane:
         if flow is None:
             return True  # another shard's connection
         flags = offflags & FLAG_MASK
-        if flags & _OPENS_OR_RESETS or flow.done:
+        if flags & SYN:
+            return self._synack(flow, side, flags, seq, stop - start, frame, ts_ns)
+        if flags & RST or flow.done:
             return False
         dirs = flow.dirs
         d = dirs[side]
@@ -230,6 +231,32 @@ class FastLane:
             flow.fin[side] = True  # (the connection goes on: the other side's is to come)
         self.table.tick(ts_ns)
         return True
+
+    def _synack(self, flow: Flow, side: int, flags: int, seq: int, n: int, frame: int,
+                ts_ns: int) -> bool:
+        """A SYN/ACK without data of a known connection (the answer to the SYN that made
+        it): what FlowTable.add does for it. Anything else with SYN (a new connection, a
+        SYN with data, FIN or RST) goes the general way."""
+        if not flags & ACK or flags & (FIN | RST) or n or flow.done:
+            return False
+        dirs = flow.dirs
+        if dirs[0].pending or dirs[1].pending:
+            return False
+        flow.packets += 1
+        flow.last_frame = frame
+        flow.last_ts = ts_ns
+        self.synack(flow, side, seq)
+        self.table.tick(ts_ns)
+        return True
+
+    @staticmethod
+    def synack(flow: Flow, side: int, seq: int) -> None:
+        """A SYN/ACK's own effects, its counters moved (FlowTable._segment's SYN branch);
+        the compiled walk calls this too."""
+        flow.synack_seen = True
+        flow.dirs[side].syn(seq)
+        if flow.consumer is not None:
+            flow.consumer.on_roles(0)  # side 0 is the SYN's sender by construction
 
     @staticmethod
     def deliver(flow: Flow, side: int, payload: bytes, frame: int, ts_ns: int) -> None:

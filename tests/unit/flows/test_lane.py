@@ -163,6 +163,33 @@ def test_the_first_fin_takes_the_lane_and_the_closing_one_does_not(
     assert counts["first FIN with data"] == counts["no FIN"]
 
 
+@pytest.mark.parametrize("make", [tls12, tls13])
+def test_the_synack_takes_the_lane(make, lane_count: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """The SYN/ACK that answers a connection's SYN is the lane's, in Python and compiled
+    (FastLane.synack); one with data, FIN or RST, and a second SYN, go the general way.
+    Every variant gives the same report every way."""
+    segs = tcp_segments(make().flights)
+    assert segs[1].flags == pw.SYN | pw.ACK
+    variants = {
+        "SYN only": segs[:1],
+        "SYN, SYN/ACK": segs[:2],
+        "SYN/ACK with data": [segs[0], segs[1]._replace(payload=b"\x00")],
+        "SYN/ACK with RST": [segs[0], segs[1]._replace(flags=pw.SYN | pw.ACK | pw.RST)],
+        "SYN twice, SYN/ACK twice": [segs[0], segs[0], segs[1], segs[1], *segs[2:]],
+    }
+    counts = {}
+    for name, variant in variants.items():
+        before = list(lane_count)
+        assert_same_with_and_without_lane(pcap_of(variant))
+        counts[name] = [a - b for a, b in zip(lane_count, before, strict=True)]
+    # 2 outputs (report, fingerprints) per way
+    assert counts["SYN, SYN/ACK"][1] - counts["SYN only"][1] == 2
+    if COMPILED:
+        assert counts["SYN, SYN/ACK"][2] - counts["SYN only"][2] == 2
+    assert counts["SYN/ACK with data"] == counts["SYN only"]
+    assert counts["SYN/ACK with RST"] == counts["SYN only"]
+
+
 def _disturbed(segs: list[Seg], how: str, early: bool = False) -> list[Seg]:
     data_idx = [i for i, s in enumerate(segs) if s.payload and s.side == 1]
     # the server's first flight (the handshake), or well past the handshake
@@ -366,7 +393,7 @@ def test_the_compiled_walk_shards_as_the_pipeline_does(n: int) -> None:
     buf = pw.pcap_bytes([(pw.BASE_TS_NS + i, f) for i, f in enumerate(frames)])
     table = FlowTable(lambda flow: None, lambda flow: None)
     for k in range(n):
-        scanner = Scanner({}, table, object, print, 1 << 30, 1 << 62, k, n)
+        scanner = Scanner({}, table, object, print, print, 1 << 30, 1 << 62, k, n)
         pos, idx, ts, back = 24, 0, pw.BASE_TS_NS, []
         while True:
             pos, idx, ts, data, _orig = scanner.scan(buf, pos, idx, ts, True, False, 16)
