@@ -225,10 +225,8 @@ def fingerprint_row(conn_id: int, flow: Flow, session: TlsSession) -> Fingerprin
     (ip0, port0), (ip1, port1) = flow.endpoints
     ends = (Endpoint(ip0, port0), Endpoint(ip1, port1))
     first_ch = st.client_hellos[0][1] if st.client_hellos else None
-    fps = client_fingerprints(first_ch) if first_ch is not None \
-        else connection_fingerprints(None, None)
-    if st.server_hellos:
-        fps = with_server(fps, server_fingerprints(st.server_hellos[0][1]))
+    first_sh = st.server_hellos[0][1] if st.server_hellos else None
+    fps = connection_fingerprints(first_ch, first_sh)
     return FingerprintRow(conn_id, ends[client_side], ends[1 - client_side],
                           first_ch.server_name if first_ch is not None else None, fps,
                           flow.first_frame)

@@ -134,6 +134,18 @@ def test_in_order_stream_takes_the_lane_and_counts_the_same(make, lane_count) ->
     assert nbytes >= 200_000 and records > 10  # the lane still counted every record
 
 
+def _lane_counts(variants: dict[str, list[Seg]], lane_count: list[int]
+                 ) -> dict[str, list[int]]:
+    """Each variant's report must be the same every way; what the lane took for it
+    (the lane_count fixture's three counters, as differences)."""
+    counts = {}
+    for name, variant in variants.items():
+        before = list(lane_count)
+        assert_same_with_and_without_lane(pcap_of(variant))
+        counts[name] = [a - b for a, b in zip(lane_count, before, strict=True)]
+    return counts
+
+
 @pytest.mark.parametrize("make", [tls12, tls13])
 def test_the_first_fin_takes_the_lane_and_the_closing_one_does_not(
         make, lane_count: list[int]) -> None:  # type: ignore[no-untyped-def]
@@ -149,11 +161,7 @@ def test_the_first_fin_takes_the_lane_and_the_closing_one_does_not(
         "both FINs": segs,
         "first FIN with data": [*segs[:fins[0]], segs[fins[0]]._replace(payload=b"\x00")],
     }
-    counts = {}
-    for name, variant in variants.items():
-        before = list(lane_count)
-        assert_same_with_and_without_lane(pcap_of(variant))
-        counts[name] = [a - b for a, b in zip(lane_count, before, strict=True)]
+    counts = _lane_counts(variants, lane_count)
     # 2 outputs (report, fingerprints) per way: the first FIN adds 2 to the Python lane's
     # count and, when built, 2 to the compiled walk's; the closing FIN adds nothing.
     assert counts["first FIN"][1] - counts["no FIN"][1] == 2
@@ -177,11 +185,7 @@ def test_the_synack_takes_the_lane(make, lane_count: list[int]) -> None:  # type
         "SYN/ACK with RST": [segs[0], segs[1]._replace(flags=pw.SYN | pw.ACK | pw.RST)],
         "SYN twice, SYN/ACK twice": [segs[0], segs[0], segs[1], segs[1], *segs[2:]],
     }
-    counts = {}
-    for name, variant in variants.items():
-        before = list(lane_count)
-        assert_same_with_and_without_lane(pcap_of(variant))
-        counts[name] = [a - b for a, b in zip(lane_count, before, strict=True)]
+    counts = _lane_counts(variants, lane_count)
     # 2 outputs (report, fingerprints) per way
     assert counts["SYN, SYN/ACK"][1] - counts["SYN only"][1] == 2
     if COMPILED:
