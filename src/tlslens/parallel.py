@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from multiprocessing.connection import Connection
+from typing import TypeVar
 
 from tlslens.analysis.model import TlsConnection
 from tlslens.pipeline import Options, RunState, iter_connections
@@ -34,8 +35,11 @@ BATCH = 32
 #: The id a worker renders; no real report holds this number.
 SENTINEL_ID = 987_654_321_987_654
 
-Render = Callable[[TlsConnection], str]
-IdToken = Callable[[int], str]  # how an id appears in the rendered text, e.g. '"id": 7'
+#: A rendered connection: text, or UTF-8 bytes (the NDJSON lines, written as bytes).
+Text = TypeVar("Text", str, bytes)
+Render = Callable[[TlsConnection], Text]
+#: How an id appears in the rendered text, e.g. '"id": 7' (bytes for bytes texts).
+IdToken = Callable[[int], Text]
 
 
 def parallel_possible(source: object, jobs: int) -> bool:
@@ -44,13 +48,13 @@ def parallel_possible(source: object, jobs: int) -> bool:
             and "fork" in mp.get_all_start_methods())
 
 
-def _worker(source: str, k: int, n: int, options: Options, render: Render,
+def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
             pipe: Connection) -> None:
     run = RunState()
     opts = replace(options, shard=(k, n), on_progress=options.on_progress if k == 0 else None,
                    placeholder_id=SENTINEL_ID)
     try:
-        batch: list[tuple[int, str]] = []
+        batch: list[tuple[int, Text]] = []
         for conn in iter_connections(source, run, opts):
             batch.append((conn.first_frame, render(conn)))
             if len(batch) >= BATCH:
@@ -65,7 +69,7 @@ def _worker(source: str, k: int, n: int, options: Options, render: Render,
 
 
 def _receive(pipe: Connection, runs: list[RunState | None],
-             k: int) -> Iterator[tuple[int, str]]:
+             k: int) -> Iterator[tuple[int, Text]]:
     while True:
         kind, payload = pipe.recv()
         if kind == "texts":
@@ -77,8 +81,8 @@ def _receive(pipe: Connection, runs: list[RunState | None],
             raise payload
 
 
-def iter_rendered(source: str, jobs: int, run: RunState, options: Options, render: Render,
-                  id_token: IdToken) -> Iterator[str]:
+def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
+                  render: Render[Text], id_token: IdToken[Text]) -> Iterator[Text]:
     """Each TLS connection of ``source`` rendered by ``render``, in report order, with its
     final id, computed by ``jobs`` processes (one when the source cannot be split)."""
     if not parallel_possible(source, jobs):
@@ -98,7 +102,8 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options, rende
     runs: list[RunState | None] = [None] * jobs
     sentinel = id_token(SENTINEL_ID)
     try:
-        streams = [_receive(p, runs, k) for k, p in enumerate(pipes)]
+        streams: list[Iterator[tuple[int, Text]]] = [_receive(p, runs, k)
+                                                     for k, p in enumerate(pipes)]
         merged = heapq.merge(*streams, key=lambda item: item[0])
         for next_id, (_, text) in enumerate(merged):
             yield text.replace(sentinel, id_token(next_id), 1)

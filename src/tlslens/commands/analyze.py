@@ -11,8 +11,8 @@ from tlslens.commands import (
     add_lang_option,
     auto_jobs,
     jobs_type,
-    line_flusher,
     open_output,
+    write_byte_lines,
 )
 
 
@@ -92,26 +92,26 @@ def run(args: argparse.Namespace) -> int:
         jobs = 1  # the page is drawn from the connection objects, not from texts
     out = open_output(args.output)
     try:
-        if args.format in ("json", "ndjson"):
+        if args.format == "json":
             from tlslens.report.json_report import connection_to_dict, encode
-
-            indent = args.format == "json"
-            sep = ": " if indent else ":"
 
             def render_json(conn):  # type: ignore[no-untyped-def]
                 # encoded at once and dropped: no copies of the shared decoded values
-                return encode(connection_to_dict(conn, lang, copy=False), indent=indent)
+                return encode(connection_to_dict(conn, lang, copy=False))
 
             texts, finish = _stream(args.capture, options, jobs, render_json,
-                                    lambda n: f'"id"{sep}{n}')
-            if indent:
-                write_json(texts, finish, out)
-            else:
-                flush = line_flusher(out)
-                for text in texts:  # one line per connection, as soon as it is known
-                    out.write(text + "\n")
-                    if flush is not None:
-                        flush()
+                                    lambda n: f'"id": {n}')
+            write_json(texts, finish, out)
+        elif args.format == "ndjson":
+            from tlslens.report.json_report import connection_json
+
+            def render_line(conn):  # type: ignore[no-untyped-def]
+                return connection_json(conn, lang)
+
+            lines, _ = _stream(args.capture, options, jobs, render_line,
+                               lambda n: b'"id":%d' % n)
+            # one line per connection, as soon as it is known
+            write_byte_lines(lines, out)
         elif args.format == "html":
             from tlslens.report.html import write_html
 

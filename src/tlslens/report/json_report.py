@@ -17,7 +17,8 @@ from tlslens import __version__
 from tlslens.analysis.esim import localized as esim_localized
 from tlslens.analysis.model import AnalysisResult, TlsConnection
 from tlslens.registry import coded, name, version_name
-from tlslens.report.safe import json_safe
+from tlslens.report import json_fragments
+from tlslens.report.safe import json_safe, json_safe_bytes
 from tlslens.tls import messages as m
 from tlslens.tls.extensions import dn_rfc4514, wire_text
 from tlslens.x509.certs.summary import json_copy
@@ -31,8 +32,18 @@ def packet_time(ns: int | None) -> str | None:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds)."""
     if ns is None:
         return None
-    secs, rem = divmod(ns, 1_000_000_000)
-    return f"{_second_text(secs)}.{rem // 1000:06d}Z"
+    secs = ns // 1_000_000_000
+    template = _SECOND_TEMPLATES.get(secs)
+    if template is None:
+        if len(_SECOND_TEMPLATES) >= 4096:
+            _SECOND_TEMPLATES.clear()
+        template = _SECOND_TEMPLATES[secs] = _second_text(secs) + ".%06dZ"
+    return template % (ns // 1000 % 1_000_000)
+
+
+#: ``"<date and second>.%06dZ"`` by second: a report writes the time of every message
+#: (a dozen per connection), and a dict lookup and one ``%`` are its cheapest form.
+_SECOND_TEMPLATES: dict[int, str] = {}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -100,7 +111,58 @@ def _named(table: str, values: tuple[int, ...]) -> tuple[tuple[int, str | None],
     return tuple((v, name(table, v)) for v in values)
 
 
-def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True) -> dict[str, Any]:
+class _Parts:
+    """How a report makes the pieces that connections repeat: fresh dicts (copied, or
+    shared when ``copy`` is False; see :func:`connection_to_dict`)."""
+
+    def __init__(self, copy: bool = True) -> None:
+        self.copy = copy
+
+    def extension(self, ext: m.Extension) -> Any:
+        return extension_dict(ext, copy=self.copy)
+
+    def coded_list(self, table: str, values: tuple[int, ...]) -> Any:
+        return _coded_list(table, values)
+
+    def certificate(self, cert: Any, entry_extensions: tuple[m.Extension, ...]) -> Any:
+        return cert.to_dict([self.extension(e) for e in entry_extensions], copy=self.copy)
+
+
+class _FragmentParts(_Parts):
+    """The same pieces as pre-encoded fragments shared across connections
+    (:mod:`tlslens.report.json_fragments`), for :func:`connection_json` alone."""
+
+    def __init__(self) -> None:
+        super().__init__(copy=False)
+
+    def _plain_extension(self, ext: m.Extension) -> Any:
+        return extension_dict(ext, copy=False)
+
+    def extension(self, ext: m.Extension) -> Any:
+        return json_fragments.extension(ext, self._plain_extension)
+
+    def coded_list(self, table: str, values: tuple[int, ...]) -> Any:
+        if len(values) > CACHED_LIST_MAX:
+            return _coded_list(table, values)
+        return json_fragments.coded_list(table, values, _coded_list)
+
+    def certificate(self, cert: Any, entry_extensions: tuple[m.Extension, ...]) -> Any:
+        if entry_extensions:  # TLS 1.3 entries: per connection (OCSP, SCTs)
+            return super().certificate(cert, entry_extensions)
+        return json_fragments.certificate(cert, _plain_certificate)
+
+
+def _plain_certificate(cert: Any) -> Any:
+    return cert.to_dict(copy=False)
+
+
+_COPY, _SHARE, _FRAGMENTS = _Parts(True), _Parts(False), _FragmentParts()
+
+
+def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True,
+                      _parts: _Parts | None = None) -> dict[str, Any]:
+    parts = _parts or (_COPY if copy else _SHARE)
+    coded_list = parts.coded_list
     table = "sslv2_cipher_specs" if ch.sslv2_format else "cipher_suites"
     random_time = None
     if ch.random is not None:
@@ -112,24 +174,26 @@ def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True) -> dict
         "challenge": ch.challenge.hex() if ch.challenge is not None else None,
         "random_time": random_time,
         "session_id": ch.legacy_session_id.hex(),
-        "cipher_suites": _coded_list(table, ch.cipher_suites),
+        "cipher_suites": coded_list(table, ch.cipher_suites),
         "compression_methods": list(ch.compression_methods),
-        "extensions": [extension_dict(e, copy=copy) for e in ch.extensions],
+        "extensions": [parts.extension(e) for e in ch.extensions],
         "server_name": ch.server_name, "alpn": list(ch.alpn),
-        "supported_groups": _coded_list("groups", ch.supported_groups),
+        "supported_groups": coded_list("groups", ch.supported_groups),
         "ec_point_formats": list(ch.ec_point_formats),
-        "signature_algorithms": _coded_list("signature_schemes", ch.signature_algorithms),
-        "signature_algorithms_cert": _coded_list("signature_schemes",
-                                                 ch.signature_algorithms_cert),
+        "signature_algorithms": coded_list("signature_schemes", ch.signature_algorithms),
+        "signature_algorithms_cert": coded_list("signature_schemes",
+                                                ch.signature_algorithms_cert),
         "supported_versions": [version_coded(v) for v in ch.supported_versions],
-        "key_share_groups": _coded_list("groups", ch.key_share_groups),
+        "key_share_groups": coded_list("groups", ch.key_share_groups),
         "psk_key_exchange_modes": list(ch.psk_key_exchange_modes),
         "psk_identities": ch.psk_identities,
         "fingerprints": fps.to_dict(),
     }
 
 
-def server_hello_dict(sh: m.ServerHello, fps: Any, *, copy: bool = True) -> dict[str, Any]:
+def server_hello_dict(sh: m.ServerHello, fps: Any, *, copy: bool = True,
+                      _parts: _Parts | None = None) -> dict[str, Any]:
+    parts = _parts or (_COPY if copy else _SHARE)
     return {
         "record_version": sh.record_version, "version": sh.legacy_version,
         "sslv2_format": sh.sslv2_format,
@@ -137,9 +201,9 @@ def server_hello_dict(sh: m.ServerHello, fps: Any, *, copy: bool = True) -> dict
         "session_id": sh.legacy_session_id.hex(),
         "cipher_suite": coded("cipher_suites", sh.cipher_suite)
         if sh.cipher_suite is not None else None,
-        "cipher_suites": _coded_list("sslv2_cipher_specs", sh.sslv2_cipher_specs),
+        "cipher_suites": parts.coded_list("sslv2_cipher_specs", sh.sslv2_cipher_specs),
         "compression_method": sh.compression_method,
-        "extensions": [extension_dict(e, copy=copy) for e in sh.extensions],
+        "extensions": [parts.extension(e) for e in sh.extensions],
         "selected_version": version_coded(sh.selected_version),
         "alpn": sh.alpn,
         "key_share_group": coded("groups", sh.key_share_group)
@@ -173,9 +237,11 @@ def _bits(b: bytes | None) -> int | None:
     return int.from_bytes(b, "big").bit_length() if b is not None else None
 
 
-def certificate_request_dict(cr: m.CertificateRequest) -> dict[str, Any]:
+def certificate_request_dict(cr: m.CertificateRequest,
+                             _parts: _Parts | None = None) -> dict[str, Any]:
+    coded_list = (_parts or _COPY).coded_list
     return {"certificate_types": list(cr.certificate_types),
-            "signature_algorithms": _coded_list("signature_schemes", cr.signature_algorithms),
+            "signature_algorithms": coded_list("signature_schemes", cr.signature_algorithms),
             "certificate_authorities": [dn_rfc4514(dn) or dn.hex()
                                         for dn in cr.certificate_authorities]}
 
@@ -189,16 +255,29 @@ def connection_to_dict(c: TlsConnection, lang: str = "en", *,
     connections through its caches: only for a caller that encodes the dict at once and
     never changes it, such as the streaming JSON outputs, where the copies were about
     two fifths of this function's time."""
+    return _connection_doc(c, lang, _COPY if copy else _SHARE)
+
+
+def connection_json(c: TlsConnection, lang: str = "en") -> bytes:
+    """One connection as a compact JSON line (no newline), UTF-8: exactly the bytes of
+    ``encode(connection_to_dict(c, lang), indent=False)``, made faster by encoding the
+    pieces that connections repeat once per capture (:mod:`tlslens.report.json_fragments`).
+    For the NDJSON report and the parallel workers' texts."""
+    try:
+        raw = orjson.dumps(_connection_doc(c, lang, _FRAGMENTS), option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a piece only the fallback encoders take: all of it their way
+        return encode(connection_to_dict(c, lang, copy=False), indent=False).encode("utf-8")
+    return json_safe_bytes(raw)
+
+
+def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any]:
     from tlslens.report.i18n import translator
     from tlslens.report.messages.findings import finding_text, verdict_summary
 
     t = translator(lang)
-    cert_dicts = []
-    for i, cert in enumerate(c.certificates):
-        exts = c.certificate_entry_extensions[i] if i < len(c.certificate_entry_extensions) \
-            else ()
-        cert_dicts.append(cert.to_dict([extension_dict(e, copy=copy) for e in exts],
-                                       copy=copy))
+    entry_exts = c.certificate_entry_extensions
+    cert_dicts = [parts.certificate(cert, entry_exts[i] if i < len(entry_exts) else ())
+                  for i, cert in enumerate(c.certificates)]
     return {
         "id": c.id, "transport": "tcp",
         "client": {"ip": c.client.ip, "port": c.client.port},
@@ -217,14 +296,14 @@ def connection_to_dict(c: TlsConnection, lang: str = "en", *,
         "history": c.history,
         "application_data": {"client": _app_data(c.app_data["client"]),
                              "server": _app_data(c.app_data["server"])},
-        "client_hellos": [_framed(client_hello_dict(h.hello, fp, copy=copy), h.frame)
+        "client_hellos": [_framed(client_hello_dict(h.hello, fp, _parts=parts), h.frame)
                           for h, fp in zip(c.client_hellos, c.hello_fingerprints)],
-        "server_hellos": [_framed(server_hello_dict(h.hello, fp, copy=copy), h.frame)
+        "server_hellos": [_framed(server_hello_dict(h.hello, fp, _parts=parts), h.frame)
                           for h, fp in zip(c.server_hellos, c.server_hello_fingerprints)],
         "certificates": cert_dicts,
-        "certificate_request": certificate_request_dict(c.certificate_request)
+        "certificate_request": certificate_request_dict(c.certificate_request, parts)
         if c.certificate_request is not None else None,
-        "client_certificates": [cert.to_dict(copy=copy) for cert in c.client_certificates]
+        "client_certificates": [parts.certificate(cert, ()) for cert in c.client_certificates]
         if c.client_certificates is not None else None,
         "server_key_exchange": server_key_exchange_dict(c.server_key_exchange,
                                                         c.server_key_exchange_valid)
@@ -241,13 +320,11 @@ def connection_to_dict(c: TlsConnection, lang: str = "en", *,
                                for d, cv, valid in c.certificate_verify],
         "new_session_tickets": [{"lifetime": t.lifetime, "ticket_length": len(t.ticket),
                                  "age_add": t.age_add,
-                                 "extensions": [extension_dict(e, copy=copy)
-                                                for e in t.extensions]}
+                                 "extensions": [parts.extension(e) for e in t.extensions]}
                                 for t in c.new_session_tickets],
         "certificate_status": {"type": c.certificate_status.status_type, "ocsp": c.ocsp}
         if c.certificate_status is not None else None,
-        "encrypted_extensions": [extension_dict(e, copy=copy)
-                                 for e in c.encrypted_extensions]
+        "encrypted_extensions": [parts.extension(e) for e in c.encrypted_extensions]
         if c.encrypted_extensions is not None else None,
         "alerts": [{"frame": a.frame, "time": packet_time(a.ts_ns), "direction": a.direction,
                     "level": a.level,

@@ -30,6 +30,14 @@ def json_safe(text: str) -> str:
     return _JSON_UNSAFE.sub(lambda mt: f"\\u{ord(mt.group()):04x}", text)
 
 
+def json_safe_bytes(raw: bytes) -> bytes:
+    """:func:`json_safe` of a UTF-8 serialised document, as UTF-8 bytes. The common
+    case, ASCII without DEL, is checked on the bytes and returns them unchanged."""
+    if raw.isascii() and b"\x7f" not in raw:
+        return raw
+    return json_safe(raw.decode("utf-8")).encode("utf-8")
+
+
 def _escape(match: re.Match[str]) -> str:
     ch = match.group()
     code = ord(ch)

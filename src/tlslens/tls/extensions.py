@@ -660,7 +660,7 @@ _UNIQUE_BODIES = frozenset({40, 41, 51, 35, 0xFE0D, 0xFFCE})
 _CACHE_BODY_MAX = 2048
 
 
-def _recurs(code: int, data: bytes) -> bool:
+def recurring_body(code: int, data: bytes) -> bool:
     """Whether a body is worth remembering: a capture's hellos come from a handful of
     client and server configurations, so the same SNI, groups, signature algorithms,
     ALPN, ... bodies recur thousands of times, and decoding each once is a large share
@@ -676,13 +676,13 @@ _undecoded_remembered = functools.lru_cache(maxsize=4096)(Extension)
 
 def _decode_cached(code: int, data: bytes, context: str) -> tuple[Extension, str | None]:
     """:func:`_decode`, remembered by (code, body, context) for recurring bodies."""
-    return (_decode_remembered if _recurs(code, data) else _decode)(code, data, context)
+    return (_decode_remembered if recurring_body(code, data) else _decode)(code, data, context)
 
 
 def _undecoded(code: int, data: bytes) -> Extension:
     """``Extension(code, data)`` without decoded fields (the fingerprint path), shared
     like :func:`_decode_cached`'s."""
-    return (_undecoded_remembered if _recurs(code, data) else Extension)(code, data)
+    return (_undecoded_remembered if recurring_body(code, data) else Extension)(code, data)
 
 
 def decode_extension(code: int, data: bytes, context: str) -> Extension:

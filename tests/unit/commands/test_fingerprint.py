@@ -15,6 +15,7 @@ import json
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,39 @@ def test_lines_are_flushed_one_by_one_only_where_a_reader_waits(tmp_path: Path) 
         assert line_flusher(f) == f.flush
     os.close(r)
     assert line_flusher(io.StringIO()) is not None  # not a real file: as before
+
+
+def test_byte_lines_reach_a_file_a_pipe_and_a_text_stream_alike(tmp_path: Path) -> None:
+    """tlslens.commands.write_byte_lines (the NDJSON report): the same text everywhere;
+    through a pipe each line leaves before the next is made."""
+    import os
+    import threading
+
+    from tlslens.commands import WRITE_CHUNK, write_byte_lines
+
+    lines = [b'{"a":1}', "{\"b\":\"\u00e9\"}".encode(), b"x" * (WRITE_CHUNK + 5), b"{}"]
+    expected = b"".join(line + b"\n" for line in lines)
+    path = tmp_path / "out.ndjson"
+    with path.open("w", encoding="utf-8") as f:
+        f.write("first\n")  # already in the text layer: must come first
+        write_byte_lines(iter(lines), f)
+    assert path.read_bytes() == b"first\n" + expected
+    text = io.StringIO()
+    write_byte_lines(iter(lines), text)
+    assert text.getvalue().encode() == expected
+
+    r, w = os.pipe()
+    seen: list[bytes] = []
+    reader = threading.Thread(target=lambda: seen.append(os.read(r, 100)))
+    reader.start()
+
+    def produce() -> Iterator[bytes]:
+        yield b'{"first":1}'
+        reader.join(timeout=10)  # the first line must have arrived without more lines
+        yield b'{"second":2}'
+
+    with os.fdopen(w, "w") as f:
+        write_byte_lines(produce(), f)
+    assert seen == [b'{"first":1}\n']
+    assert os.read(r, 100) == b'{"second":2}\n'
+    os.close(r)
