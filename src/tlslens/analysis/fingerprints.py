@@ -185,6 +185,13 @@ def first_alpn_bytes(ch: ClientHello) -> bytes | None:
     ext = ch.extension(EXT_ALPN)
     if ext is None:
         return None
+    raw = ext.raw
+    # The common case read directly (what the Reader below does, without its calls):
+    # an empty list, or a first name that fits.
+    if len(raw) >= 2 and not raw[0] and not raw[1]:
+        return b""
+    if len(raw) >= 3 and len(raw) >= 3 + raw[2]:
+        return raw[3:3 + raw[2]]
     try:
         r = Reader(ext.raw)
         if r.u16("protocol_name_list") == 0:
@@ -300,11 +307,23 @@ def _server_fingerprints(version: int, cipher_suite: int,
 _server_fingerprints_cached = functools.lru_cache(maxsize=4096)(_server_fingerprints)
 
 
-@functools.lru_cache(maxsize=4096)
 def with_server(client: Fingerprints, server: Fingerprints) -> Fingerprints:
     """``client``'s fingerprints with ``server``'s JA3S: a connection's, made once per
-    pair (both come from the caches above)."""
-    return replace(client, ja3s=server.ja3s, ja3s_full=server.ja3s_full)
+    pair. Both come from the caches above, so the pair of objects is the key (hashing
+    two nine-field dataclasses per connection was a visible cost); the entry keeps both,
+    so a hit is for those very objects, never for later ones at reused addresses."""
+    key = (id(client), id(server))
+    hit = _WITH_SERVER.get(key)
+    if hit is not None and hit[0] is client and hit[1] is server:
+        return hit[2]
+    value = replace(client, ja3s=server.ja3s, ja3s_full=server.ja3s_full)
+    if len(_WITH_SERVER) >= _CLIENT_CACHE_MAX:
+        _WITH_SERVER.clear()
+    _WITH_SERVER[key] = (client, server, value)
+    return value
+
+
+_WITH_SERVER: dict[tuple[int, int], tuple[Fingerprints, Fingerprints, Fingerprints]] = {}
 
 
 def connection_fingerprints(ch: ClientHello | None, sh: ServerHello | None,

@@ -63,11 +63,21 @@ def rendered(source: str, jobs: int = 1, fmt: str = "json") -> Iterator[str]:
     from tlslens.parallel import iter_rendered
     from tlslens.pipeline import Options, RunState
 
+    fingerprint_cells: dict[int, tuple[Any, str]] = {}
+
     def text_line(conn: Any) -> str:
-        fp = conn.fingerprints  # the cells of COLUMNS, in order, without a row dict
-        return " ".join([_text_cell(v) for v in (conn.id, conn.client, conn.server,
-                                                  conn.server_name, fp.ja3, fp.ja3n,
-                                                  fp.ja4, fp.ja3s)])
+        # The cells of COLUMNS, in order, without a row dict. The four fingerprint
+        # cells are the same for every connection that shares its (cached) Fingerprints
+        # object: joined once per object (the entry keeps it, so its address stays its).
+        fp = conn.fingerprints
+        hit = fingerprint_cells.get(id(fp))
+        if hit is None or hit[0] is not fp:
+            if len(fingerprint_cells) >= 4096:
+                fingerprint_cells.clear()
+            hit = fingerprint_cells[id(fp)] = (fp, " ".join(
+                [_text_cell(v) for v in (fp.ja3, fp.ja3n, fp.ja4, fp.ja3s)]))
+        return (f"{conn.id} {_text_cell(conn.client)} {_text_cell(conn.server)} "
+                f"{_text_cell(conn.server_name)} {hit[1]}")
 
     def csv_line(conn: Any) -> str:
         buf = io.StringIO()

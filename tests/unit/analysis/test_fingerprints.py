@@ -262,3 +262,41 @@ def test_to_dict_has_exactly_the_contract_keys() -> None:
     assert list(d) == ["ja3", "ja3_full", "ja3n", "ja4", "ja4_r", "ja4_o", "ja4_ro", "ja3s",
                        "ja3s_full"]
     assert d["ja3s"] is None and isinstance(d["ja4"], str)
+
+
+def _first_alpn_by_the_rules(ch: ClientHello) -> bytes | None:
+    """RFC 7301's list read byte by byte, as JA4 wants it; the decoded view when the
+    list does not read (the reference for first_alpn_bytes's direct path)."""
+    ext = next((e for e in ch.extensions if e.code == ALPN), None)
+    if ext is None:
+        return None
+    raw = ext.raw
+    if len(raw) >= 2 and int.from_bytes(raw[:2], "big") == 0:
+        return b""
+    if len(raw) >= 3 and len(raw) - 3 >= raw[2]:
+        return raw[3:3 + raw[2]]
+    return ch.alpn[0].encode("utf-8", "surrogateescape") if ch.alpn else b""
+
+
+def test_first_alpn_bytes_on_every_short_and_cut_list() -> None:
+    import itertools
+    import random
+
+    from tlslens.analysis.fingerprints import first_alpn_bytes
+
+    rng = random.Random(3)
+    raws = [bytes(p) for n in range(5) for p in itertools.product((0, 1, 2, 3, 0x68), repeat=n)]
+    raws += [alpn_data(b"h2", b"http/1.1"), alpn_data(b"x" * 255), alpn_data(b"")]
+    raws += [bytes(rng.randrange(256) for _ in range(rng.randrange(12))) for _ in range(3000)]
+    for raw in raws:
+        for view in ((), (b"h2",)):
+            ch = hello([0x1301], [SNI, ALPN], alpn=view, alpn_raw=raw)
+            assert first_alpn_bytes(ch) == _first_alpn_by_the_rules(ch), raw
+
+
+def test_connection_fingerprints_pair_is_the_same_value_for_equal_inputs() -> None:
+    ch, sh = spec_hello(), server(0x0303, 0xC02F, [0xFF01])
+    first = connection_fingerprints(ch, sh)
+    again = connection_fingerprints(spec_hello(), server(0x0303, 0xC02F, [0xFF01]))
+    assert again == first and first.ja3s is not None and first.ja4 is not None
+    assert connection_fingerprints(ch, server(0x0303, 0xC030, [0xFF01])).ja3s != first.ja3s

@@ -423,11 +423,20 @@ def render_value(value: Any, t: Any) -> str:
     """A param in the report language: Terms are translated, tuples become lists."""
     from tlslens.analysis.model import Term
 
+    if isinstance(value, (Term, tuple)):
+        # remembered: the same terms and lists come back in connection after connection
+        # (the sides of random-not-time, a session's kind) while the finding around them
+        # holds a value of its own (a date) and is rendered anew
+        return _rendered(value, t, _render_compound)  # type: ignore[no-any-return]
+    return "-" if value is None else str(value)
+
+
+def _render_compound(value: Any, t: Any) -> str:
+    from tlslens.analysis.model import Term
+
     if isinstance(value, Term):
         return t(value.key, **{k: render_value(v, t) for k, v in value.params})
-    if isinstance(value, tuple):
-        return t("sep.list").join(render_value(v, t) for v in value)
-    return "-" if value is None else str(value)
+    return t("sep.list").join(render_value(v, t) for v in value)  # type: ignore[no-any-return]
 
 
 def render_key(key: str, params: Any, t: Any) -> str:
