@@ -120,10 +120,12 @@ class AnomalyList(list[Anomaly]):
     """
 
     def __init__(self, items: Iterable[Anomaly] = (), limit: int = MAX_ANOMALIES) -> None:
-        super().__init__()
+        # (list.__init__ only empties a list that is new and empty: not called. One is
+        # made per connection and per stream.)
         self.limit = limit
         self.dropped = 0
-        self.extend(items)
+        if items:
+            self.extend(items)
 
     def append(self, anomaly: Anomaly, /) -> None:
         if len(self) < self.limit:

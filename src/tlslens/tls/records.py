@@ -282,6 +282,13 @@ class RecordStream:
         """Find where records start in ``buf``; True when found (state -> records)."""
         b = self.buf
         start_of_stream = self.state == "search" and self.base == 0 and not self.midstream
+        if start_of_stream and len(b) >= 5 and not b[0] & 0x80 and _plausible_header(b, 0) > 0:
+            # The usual start: a record header at offset 0, which every branch of the
+            # loop below accepts there (the SSLv2 test needs the high bit set).
+            if self.found_at is None:
+                self.found_at = 0
+            self.state = "records"
+            return True
         limit = len(b) - 5
         p = 0
         while p <= limit:

@@ -97,9 +97,12 @@ class AlertEntry(NamedTuple):
     decrypted: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class SessionState:
-    """What one connection's handshake produced (mutable while the capture is read)."""
+    """What one connection's handshake produced (mutable while the capture is read).
+
+    Made empty, once per connection: the hand-written ``__init__`` below does what the
+    generated one did for no arguments, without its ten default-factory calls."""
 
     entries: list[Entry] = field(default_factory=list)
     alerts: list[AlertEntry] = field(default_factory=list)
@@ -115,6 +118,22 @@ class SessionState:
     encrypted_extensions: m.EncryptedExtensions | None = None
     finished: list[tuple[int, m.Finished]] = field(default_factory=list)
     anomalies: list[Anomaly] = field(default_factory=AnomalyList)  # bounded
+
+    def __init__(self) -> None:
+        self.entries = []
+        self.alerts = []
+        self.client_hellos = []
+        self.server_hellos = []
+        self.certificates = []
+        self.server_key_exchange = None
+        self.client_key_exchange = None
+        self.certificate_request = None
+        self.certificate_verify = []
+        self.new_session_tickets = []
+        self.certificate_status = None
+        self.encrypted_extensions = None
+        self.finished = []
+        self.anomalies = AnomalyList()
 
 
 class TlsSession:
@@ -393,7 +412,17 @@ class TlsSession:
             self.encrypted[side] = True
             self._check_tls12_complete(side)
             return
-        buf += rec.fragment
+        frag = rec.fragment
+        if not buf and len(frag) >= 4 and frag.__class__ is bytes \
+                and len(frag) == 4 + ((frag[1] << 16) | (frag[2] << 8) | frag[3]) \
+                and len(frag) - 4 <= MAX_HANDSHAKE_LENGTH \
+                and len(self.state.entries) <= MAX_MESSAGES:
+            # The common record: exactly one whole message. What the loop below does for
+            # it, without copying the record into the buffer and out again.
+            self.ctx.record_version = rec.version
+            self._message(side, frag, rec.frame, rec.ts_ns, rec.version)
+            return
+        buf += frag
         self.ctx.record_version = rec.version
         while len(buf) >= 4:
             if len(self.state.entries) > MAX_MESSAGES:  # limit.reached is recorded: stop
