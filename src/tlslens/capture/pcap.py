@@ -11,6 +11,8 @@ This is the hot loop for most captures: one ``unpack_from`` and one slice per pa
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from tlslens.capture.reader import CaptureReader
 
 HEADER_SIZE = 24
+#: Mapped bytes walked between two releases of the pages behind (the reader's map).
+MAP_RELEASE = 2 << 20
 #: A single record or block larger than this means the length field is corrupt.
 MAX_BLOCK = 64 << 20
 
@@ -60,7 +64,7 @@ def parse_header(head: bytes) -> PcapHeader:
     return PcapHeader(byteorder, nanos, record_size, (major, minor), snaplen, network & 0xFFFF)
 
 
-def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
+def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mmap
                  ) -> Iterator[CaptureItem]:
     """Yield every record of the file; ``buf`` holds the bytes read so far (from offset 0).
 
@@ -82,8 +86,17 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
     prefilter = None  # read when the first packet is in (the consumer has set it by then)
     scan = None  # the compiled walk, when the consumer offers one (CaptureReader.walker)
     little = header.byteorder == "<"
+    # A big regular file is walked in place, through a memory map of all of it (buf's
+    # offsets are then file offsets, and ``buf`` only becomes bytes again when the map
+    # is left for the stream at its end); else ``buf`` is the bytes read so far.
+    mapping = reader.mapped()
+    released = 0
+    if mapping is not None:
+        buf, end = mapping, len(mapping)
     while True:
-        if scan is not None and buf.__class__ is bytes:
+        if mapping is not None and pos - released >= MAP_RELEASE:
+            released = reader.release_mapped(mapping, released, pos)
+        if scan is not None and (buf.__class__ is bytes or buf is mapping):
             # Complete records in ``buf``: the compiled walk consumes those its lane
             # handles and returns the first it does not (or None: read on below). That
             # one goes the general way without asking the prefilter again: the walk
@@ -96,7 +109,10 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
                 yield new(item_type, (idx, ts, 0, lt, data, orig))
                 continue
         if end - pos < hs:
-            buf = refill(buf, pos, hs)
+            if buf is mapping:  # the map's end: on with the stream, which is past it
+                buf, mapping = _unmapped(reader, mapping, pos, hs), None
+            else:
+                buf = refill(buf, pos, hs)
             pos = 0
             end = len(buf)
             if end < hs:
@@ -107,13 +123,18 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
                 return
         sec, frac, incl, orig = unpack(buf, pos)
         if incl > MAX_BLOCK:
+            if buf is mapping:
+                _unmapped(reader, mapping, end, 0)
             reader.anomaly("capture.bad_block",
                            f"packet {idx + 1} claims {incl} captured bytes; "
                            "the rest of the file is skipped", idx + 1)
             return
         stop = pos + hs + incl
         if stop > end:
-            buf = refill(buf, pos, hs + incl)
+            if buf is mapping:
+                buf, mapping = _unmapped(reader, mapping, pos, hs + incl), None
+            else:
+                buf = refill(buf, pos, hs + incl)
             pos = 0
             stop = hs + incl
             end = len(buf)
@@ -136,3 +157,14 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
         if prefilter is not None and prefilter(data, idx, ts):
             continue
         yield new(item_type, (idx, ts, 0, lt, data, orig))
+
+
+def _unmapped(reader: CaptureReader, mapping: mmap.mmap, pos: int, need: int) -> bytes:
+    """Leave the reader's map at ``pos``: its bytes from ``pos`` on, plus what the stream
+    (already past the map) adds, up to ``need`` bytes, as the chunked path's refill gives
+    them. The whole map counts as read."""
+    reader.bytes = max(reader.bytes, len(mapping))
+    buf = reader.refill(mapping, pos, need) if need else b""
+    with contextlib.suppress(BufferError):
+        mapping.close()
+    return buf

@@ -15,8 +15,12 @@ capture at all (empty, unknown magic, broken file header).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import mmap
+import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,6 +37,9 @@ from tlslens.capture.types import CaptureInfo, CaptureItem, SecretsItem
 #: their page faults cost 0.2 s per 460 MB (benchmarks/README.md). Records larger than
 #: this are read whole all the same.
 CHUNK_SIZE = 64 << 10
+#: Regular files at least this large are walked through a memory map
+#: (:meth:`CaptureReader.mapped`); smaller ones are read in chunks.
+MAP_MIN = 4 << 20
 #: No single block or packet may be larger than this (a bigger length means corruption).
 MAX_BLOCK = 64 << 20
 
@@ -45,8 +52,8 @@ class Walker(Protocol):
     """A compiled walk over the capture's read buffers (see :attr:`CaptureReader.walker`):
     it consumes the packets the ``prefilter`` would take, in C."""
 
-    def scan(self, buf: bytes, pos: int, frame: int, ts_ns: int, little: bool, nanos: bool,
-             record_size: int, /) -> tuple[int, int, int, bytes | None, int]:
+    def scan(self, buf: bytes | mmap.mmap, pos: int, frame: int, ts_ns: int, little: bool,
+             nanos: bool, record_size: int, /) -> tuple[int, int, int, bytes | None, int]:
         """Classic pcap: -> (pos, frame, ts_ns, data | None, orig_len); the first record
         it does not take is consumed and returned, None: no complete record left."""
         ...
@@ -110,6 +117,7 @@ class CaptureReader:
         self._owns = close
         self._read = _reader_of(stream)
         self._compressed = False
+        self._map_offered = False
         self._link_types: set[int] = set()
         #: Packets read so far (the last frame number) and the times of the first and the
         #: last; set by the format parsers for every packet, yielded or prefiltered.
@@ -199,7 +207,7 @@ class CaptureReader:
         return b""
 
     # -- services for the format parsers -----------------------------------------------
-    def refill(self, buf: bytes, pos: int, need: int) -> bytes:
+    def refill(self, buf: bytes | mmap.mmap, pos: int, need: int) -> bytes:
         """``buf[pos:]`` plus more stream data: at least ``need`` bytes unless input ends.
 
         Format parsers call this only when the current buffer is short, so the copy of
@@ -235,6 +243,45 @@ class CaptureReader:
         yield from gen
         self._gen = None
         self.close()
+
+    def mapped(self) -> mmap.mmap | None:
+        """The whole file as a read-only memory map (offset 0 at index 0), or None.
+
+        Why: the compiled walk reads only record and packet headers, while reading a
+        big capture in chunks copied every byte of it from the page cache (about a
+        twentieth of ``tlslens fingerprint``, in every worker process). Mapped, the
+        payloads the walk skips are never touched. Offered for a regular, uncompressed
+        file of at least :data:`MAP_MIN` bytes that this reader opened itself, once.
+        The stream is moved to the end of the map, so reading on after it (a file that
+        is still growing) continues where the map ends. The caller releases the pages
+        behind it (:meth:`release_mapped`): mapped pages count as the process's
+        memory."""
+        if not self._owns or self._compressed or self._map_offered:
+            return None
+        self._map_offered = True
+        try:
+            fd = self._stream.fileno()
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size < MAP_MIN:
+                return None
+            mapping = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            self._stream.seek(len(mapping))
+        except (OSError, ValueError, io.UnsupportedOperation):
+            return None
+        with contextlib.suppress(OSError, AttributeError):
+            mapping.madvise(mmap.MADV_SEQUENTIAL)
+        return mapping
+
+    def release_mapped(self, mapping: mmap.mmap, released: int, pos: int) -> int:
+        """Give back the mapped pages before ``pos`` (from ``released`` on, which is
+        page-aligned) and count them as read; the new ``released``."""
+        upto = pos - pos % mmap.PAGESIZE
+        if upto > released:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                mapping.madvise(mmap.MADV_DONTNEED, released, upto - released)
+            released = upto
+        self.bytes = max(self.bytes, pos)
+        return released
 
     def close(self) -> None:
         if self._owns:

@@ -749,19 +749,34 @@ static void scan_end_failed(Scanner *self, long long since0) {
  * consumed and returned (its bytes and original length) for Python to handle. ``None``
  * means no complete record is left (or the next one has an impossible length): Python's
  * own loop reads on from ``pos``. */
+static PyObject *scan_records(Scanner *self, const unsigned char *b, Py_ssize_t end,
+                              Py_ssize_t pos, long long idx, long long ts, int little,
+                              int nanos, Py_ssize_t hs);
+
 static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
-    PyObject *buf;
+    Py_buffer view;
     Py_ssize_t pos, hs;
     long long idx, ts;
     int little, nanos;
-    if (!PyArg_ParseTuple(args, "SnLLppn", &buf, &pos, &idx, &ts, &little, &nanos, &hs))
+    /* Any contiguous bytes-like buffer: bytes, or the read-only memory map of a whole
+     * capture file (tlslens.capture.reader.CaptureReader.mapped). Held, so not released
+     * or resized, until the walk returns. */
+    if (!PyArg_ParseTuple(args, "y*nLLppn", &view, &pos, &idx, &ts, &little, &nanos, &hs))
         return NULL;
+    PyObject *result = NULL;
     if (hs < 16) {
         PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
-        return NULL;
+    } else {
+        result = scan_records(self, (const unsigned char *)view.buf, view.len, pos, idx,
+                              ts, little, nanos, hs);
     }
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(buf);
-    Py_ssize_t end = PyBytes_GET_SIZE(buf);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyObject *scan_records(Scanner *self, const unsigned char *b, Py_ssize_t end,
+                              Py_ssize_t pos, long long idx, long long ts, int little,
+                              int nanos, Py_ssize_t hs) {
     long long mul = nanos ? 1 : 1000;
     if (scan_begin(self) < 0)
         return NULL;

@@ -1,6 +1,7 @@
 """Type stub of the optional compiled walk (src/tlslens/flows/_fastscan.c)."""
 
 from collections.abc import Callable
+from mmap import mmap
 from typing import Any
 
 class Scanner:
@@ -11,7 +12,7 @@ class Scanner:
                  deliver: Callable[[Any, int, bytes, int, int], None],
                  synack: Callable[[Any, int, int], None], sweep_every: int,
                  linger_ns: int, shard_k: int = 0, shard_n: int = 1) -> None: ...
-    def scan(self, buf: bytes, pos: int, idx: int, ts: int, little: bool, nanos: bool,
+    def scan(self, buf: bytes | mmap, pos: int, idx: int, ts: int, little: bool, nanos: bool,
              record_size: int, /) -> tuple[int, int, int, bytes | None, int]: ...
     def scan_blocks(self, buf: bytes, pos: int, idx: int, ts: int, little: bool,
                     interfaces: tuple[tuple[int, int, int] | None, ...], /

@@ -1,0 +1,116 @@
+"""A big pcap file is walked through a memory map: the same packets, the same report.
+
+``CaptureReader.mapped`` maps regular uncompressed files of at least ``MAP_MIN`` bytes
+(tlslens.capture.pcap.iter_records then walks them in place and gives the pages behind
+back as it goes). Here ``MAP_MIN`` is lowered so every fixture and corpus pcap takes
+that path, and the whole analysis must equal the chunked reading's, anomalies included;
+cut files, a file still growing and the page release are checked on their own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tests.corpus.truth_compare import corpus_captures
+from tests.pcapwriter import eth, ipv4, tcp, write_pcap
+from tlslens.capture import pcap as pcap_format
+from tlslens.capture import reader as reader_module
+from tlslens.capture.reader import open_capture
+from tlslens.pipeline import Options, RunState, iter_connections
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+PCAPS = [p for p in [*sorted(FIXTURES.rglob("*.pcap")), *corpus_captures()]
+         if p.suffix == ".pcap"]
+
+
+def _analysis(path: Path, **opts: object) -> tuple[list[object], object, list[object]]:
+    run = RunState()
+    conns = list(iter_connections(str(path), run, Options(**opts)))  # type: ignore[arg-type]
+    return conns, run.summary, [dataclasses.astuple(a) for a in run.anomalies]
+
+
+def _packets(path: Path) -> list[tuple[object, ...]]:
+    with open_capture(str(path)) as r:
+        items = [tuple(i) for i in r]
+        return [*items, ("bytes", r.bytes, "packets", r.packets, "anomalies",
+                         [dataclasses.astuple(a) for a in r.anomalies])]
+
+
+@pytest.fixture
+def map_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader_module, "MAP_MIN", 0)
+    monkeypatch.setattr(pcap_format, "MAP_RELEASE", 4096)  # release often
+
+
+@pytest.mark.parametrize("path", PCAPS, ids=lambda p: p.name)
+def test_mapped_walk_is_the_chunked_walk(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chunked_items = _packets(path)
+    chunked = _analysis(path)
+    chunked_fp = _analysis(path, hellos_only=True, fingerprint_rows=True)
+    monkeypatch.setattr(reader_module, "MAP_MIN", 0)
+    monkeypatch.setattr(pcap_format, "MAP_RELEASE", 4096)
+    assert _packets(path) == chunked_items
+    assert _analysis(path) == chunked
+    assert _analysis(path, hellos_only=True, fingerprint_rows=True) == chunked_fp
+    assert _analysis(path, compiled_lane=False) == chunked
+
+
+def _capture(n: int) -> list[tuple[int, bytes]]:
+    return [(1_700_000_000_000_000_000 + i * 1000,
+             eth(ipv4(tcp(bytes([i % 256]) * (100 + i), seq=1000 + i)))) for i in range(n)]
+
+
+def test_a_map_is_offered_once_and_only_for_big_regular_files(tmp_path: Path) -> None:
+    path = tmp_path / "small.pcap"
+    write_pcap(path, _capture(3))
+    with open_capture(str(path)) as r:
+        assert r.mapped() is None  # under MAP_MIN
+    with open(path, "rb") as f, open_capture(f) as r:
+        assert r.mapped() is None  # not opened by the reader
+
+
+def test_mapped_files_end_cut_inside_a_header_and_a_packet(tmp_path: Path,
+                                                           map_everything: None) -> None:
+    whole = write_pcap(None, _capture(40))
+    for cut in (len(whole) - 5, len(whole) - 60, 24 + 7):
+        path = tmp_path / f"cut{cut}.pcap"
+        path.write_bytes(whole[:cut])
+        mapped = _packets(path)
+        reader_module.MAP_MIN = 1 << 62  # the chunked reading, for the reference
+        try:
+            assert mapped == _packets(path)
+        finally:
+            reader_module.MAP_MIN = 0
+        assert mapped[-1][1] == cut  # every byte counted as read
+
+
+def test_a_file_growing_after_the_map_is_read_on(tmp_path: Path,
+                                                 map_everything: None) -> None:
+    packets = _capture(30)
+    path = tmp_path / "growing.pcap"
+    whole = write_pcap(None, packets)
+    first = write_pcap(None, packets[:10])
+    path.write_bytes(first)
+    with open_capture(str(path)) as r:
+        it = iter(r)
+        got = [next(it)]  # the map is made now: 10 packets long
+        with open(path, "ab") as f:
+            f.write(whole[len(first):])
+        got += list(it)
+        assert len(got) == 30 and r.bytes == len(whole)
+        assert [bytes(i.data) for i in got] == [p for _, p in packets]
+
+
+def test_pages_behind_are_given_back_and_counted(tmp_path: Path, map_everything: None) -> None:
+    path = tmp_path / "big.pcap"
+    write_pcap(path, _capture(200))
+    with open_capture(str(path)) as r:
+        mapping = r.mapped()
+        assert mapping is not None
+        released = r.release_mapped(mapping, 0, 10_000)
+        assert released == 10_000 - 10_000 % 4096 and r.bytes >= 10_000
+        assert r.release_mapped(mapping, released, 100) == released  # never backwards
+        mapping.close()
