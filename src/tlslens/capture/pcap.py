@@ -11,7 +11,6 @@ This is the hot loop for most captures: one ``unpack_from`` and one slice per pa
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import struct
 from collections.abc import Iterator
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
     from tlslens.capture.reader import CaptureReader
 
 HEADER_SIZE = 24
-#: Mapped bytes walked between two releases of the pages behind (the reader's map).
-MAP_RELEASE = 2 << 20
 #: A single record or block larger than this means the length field is corrupt.
 MAX_BLOCK = 64 << 20
 
@@ -64,14 +61,27 @@ def parse_header(head: bytes) -> PcapHeader:
     return PcapHeader(byteorder, nanos, record_size, (major, minor), snaplen, network & 0xFFFF)
 
 
-def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mmap
+def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes
                  ) -> Iterator[CaptureItem]:
     """Yield every record of the file; ``buf`` holds the bytes read so far (from offset 0).
 
     Stops at the end of input, recording ``capture.truncated`` if a record is cut, or
     at an impossible record length (``capture.bad_block``): after that the framing of
     the rest of the file cannot be trusted.
+
+    A big regular file is walked in place, through a memory map of all of it
+    (:meth:`CaptureReader.mapped`); the map is closed however the walk ends.
     """
+    mapping = reader.mapped()
+    try:
+        yield from _records(reader, header, buf, mapping)
+    finally:
+        if mapping is not None and not mapping.closed:
+            reader.unmap(mapping, len(mapping), 0)
+
+
+def _records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mmap,
+             mapping: mmap.mmap | None) -> Iterator[CaptureItem]:
     unpack = struct.Struct(header.byteorder + "IIII").unpack_from
     hs = header.record_size
     mul = 1 if header.nanos else 1000
@@ -86,15 +96,13 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mm
     prefilter = None  # read when the first packet is in (the consumer has set it by then)
     scan = None  # the compiled walk, when the consumer offers one (CaptureReader.walker)
     little = header.byteorder == "<"
-    # A big regular file is walked in place, through a memory map of all of it (buf's
-    # offsets are then file offsets, and ``buf`` only becomes bytes again when the map
-    # is left for the stream at its end); else ``buf`` is the bytes read so far.
-    mapping = reader.mapped()
-    released = 0
+    # Through a map, buf's offsets are file offsets, and ``buf`` only becomes bytes
+    # again when the map is left for the stream at its end.
+    released, release_every = 0, reader.map_release
     if mapping is not None:
         buf, end = mapping, len(mapping)
     while True:
-        if mapping is not None and pos - released >= MAP_RELEASE:
+        if mapping is not None and pos - released >= release_every:
             released = reader.release_mapped(mapping, released, pos)
         if scan is not None and (buf.__class__ is bytes or buf is mapping):
             # Complete records in ``buf``: the compiled walk consumes those its lane
@@ -110,7 +118,7 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mm
                 continue
         if end - pos < hs:
             if buf is mapping:  # the map's end: on with the stream, which is past it
-                buf, mapping = _unmapped(reader, mapping, pos, hs), None
+                buf, mapping = reader.unmap(mapping, pos, hs), None
             else:
                 buf = refill(buf, pos, hs)
             pos = 0
@@ -123,8 +131,6 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mm
                 return
         sec, frac, incl, orig = unpack(buf, pos)
         if incl > MAX_BLOCK:
-            if buf is mapping:
-                _unmapped(reader, mapping, end, 0)
             reader.anomaly("capture.bad_block",
                            f"packet {idx + 1} claims {incl} captured bytes; "
                            "the rest of the file is skipped", idx + 1)
@@ -132,7 +138,7 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mm
         stop = pos + hs + incl
         if stop > end:
             if buf is mapping:
-                buf, mapping = _unmapped(reader, mapping, pos, hs + incl), None
+                buf, mapping = reader.unmap(mapping, pos, hs + incl), None
             else:
                 buf = refill(buf, pos, hs + incl)
             pos = 0
@@ -158,13 +164,3 @@ def iter_records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mm
             continue
         yield new(item_type, (idx, ts, 0, lt, data, orig))
 
-
-def _unmapped(reader: CaptureReader, mapping: mmap.mmap, pos: int, need: int) -> bytes:
-    """Leave the reader's map at ``pos``: its bytes from ``pos`` on, plus what the stream
-    (already past the map) adds, up to ``need`` bytes, as the chunked path's refill gives
-    them. The whole map counts as read."""
-    reader.bytes = max(reader.bytes, len(mapping))
-    buf = reader.refill(mapping, pos, need) if need else b""
-    with contextlib.suppress(BufferError):
-        mapping.close()
-    return buf

@@ -17,6 +17,7 @@ breaks a capture.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
@@ -97,7 +98,7 @@ def ts_scale(tsresol: int) -> tuple[int, int]:
     return 1, 10 ** (exp - 9)
 
 
-def parse_interface(buf: bytes, pos: int, stop: int, bo: str) -> Interface:
+def parse_interface(buf: bytes | mmap.mmap, pos: int, stop: int, bo: str) -> Interface:
     """The Interface Description Block at ``buf[pos:stop]`` (``stop - pos >= 20``)."""
     linktype, _reserved, snaplen = struct.unpack_from(bo + "HHI", buf, pos + 8)
     mul, div, offset_ns = 1000, 1, 0
@@ -137,7 +138,20 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
     Framing errors (an impossible length, trailing length not equal to the leading
     one) stop the iteration with ``capture.bad_block``; a block whose inner fields do
     not fit its length is skipped with ``capture.bad_block`` and reading goes on.
+
+    A big regular file is walked in place through a memory map, as in
+    :func:`tlslens.capture.pcap.iter_records`; the map is closed however the walk ends.
     """
+    mapping = reader.mapped()
+    try:
+        yield from _blocks(reader, buf, mapping)
+    finally:
+        if mapping is not None and not mapping.closed:
+            reader.unmap(mapping, len(mapping), 0)
+
+
+def _blocks(reader: CaptureReader, buf: bytes | mmap.mmap, mapping: mmap.mmap | None
+            ) -> Iterator[CaptureItem | SecretsItem]:
     refill = reader.refill
     new = tuple.__new__
     item_type = CaptureItem
@@ -169,8 +183,14 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                            "such packets keep the previous packet's time", idx + 1)
         return last_ts
 
+    released, release_every = 0, reader.map_release
+    if mapping is not None:
+        buf, end = mapping, len(mapping)
+
     while True:
-        if scan is not None and buf.__class__ is bytes:
+        if mapping is not None and pos - released >= release_every:
+            released = reader.release_mapped(mapping, released, pos)
+        if scan is not None and (buf.__class__ is bytes or buf is mapping):
             # Enhanced Packet Blocks complete in ``buf`` whose packets the compiled walk
             # takes; it stops before the first block it leaves to the code below.
             # (Its time argument is what it returns when it takes nothing, ignored here:
@@ -182,7 +202,10 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
                 reader.packets = idx
                 reader.last_ts_ns = ts
         if end - pos < 12:
-            buf = refill(buf, pos, 12)
+            if buf is mapping:  # the map's end: on with the stream, which is past it
+                buf, mapping = reader.unmap(mapping, pos, 12), None
+            else:
+                buf = refill(buf, pos, 12)
             pos = 0
             end = len(buf)
             if end < 12:
@@ -209,7 +232,10 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
             return
         stop = pos + blen
         if stop > end:
-            buf = refill(buf, pos, blen)
+            if buf is mapping:
+                buf, mapping = reader.unmap(mapping, pos, blen), None
+            else:
+                buf = refill(buf, pos, blen)
             pos = 0
             stop = blen
             end = len(buf)
@@ -324,7 +350,7 @@ def iter_blocks(reader: CaptureReader, buf: bytes) -> Iterator[CaptureItem | Sec
         pos = stop
 
 
-def _other_packet(btype: int, buf: bytes, pos: int, stop: int, bo: str,
+def _other_packet(btype: int, buf: bytes | mmap.mmap, pos: int, stop: int, bo: str,
                   ifaces: list[Interface | None], index: int
                   ) -> CaptureItem | tuple[str, str]:
     """A Simple Packet Block or an obsolete Packet Block, or (anomaly id, why not)."""
@@ -355,7 +381,7 @@ def _other_packet(btype: int, buf: bytes, pos: int, stop: int, bo: str,
     return CaptureItem(index, ts, iface, ifc.linktype, buf[pos + 28:pos + 28 + caplen], orig)
 
 
-def _secrets(buf: bytes, pos: int, stop: int, bo: str, packets: int) -> SecretsItem | None:
+def _secrets(buf: bytes | mmap.mmap, pos: int, stop: int, bo: str, packets: int) -> SecretsItem | None:
     if stop - pos < 20:
         return None
     stype, slen = struct.unpack_from(bo + "II", buf, pos + 8)

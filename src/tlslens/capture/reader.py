@@ -40,6 +40,8 @@ CHUNK_SIZE = 64 << 10
 #: Regular files at least this large are walked through a memory map
 #: (:meth:`CaptureReader.mapped`); smaller ones are read in chunks.
 MAP_MIN = 4 << 20
+#: Mapped bytes walked between two releases of the pages behind (memory stays flat).
+MAP_RELEASE = 2 << 20
 #: No single block or packet may be larger than this (a bigger length means corruption).
 MAX_BLOCK = 64 << 20
 
@@ -58,8 +60,8 @@ class Walker(Protocol):
         it does not take is consumed and returned, None: no complete record left."""
         ...
 
-    def scan_blocks(self, buf: bytes, pos: int, frame: int, ts_ns: int, little: bool,
-                    interfaces: tuple[tuple[int, int, int] | None, ...], /
+    def scan_blocks(self, buf: bytes | mmap.mmap, pos: int, frame: int, ts_ns: int,
+                    little: bool, interfaces: tuple[tuple[int, int, int] | None, ...], /
                     ) -> tuple[int, int, int]:
         """pcapng: -> (pos, frame, ts_ns); stops before the first block it does not take."""
         ...
@@ -271,6 +273,22 @@ class CaptureReader:
         with contextlib.suppress(OSError, AttributeError):
             mapping.madvise(mmap.MADV_SEQUENTIAL)
         return mapping
+
+    @property
+    def map_release(self) -> int:
+        """How far the walk of a map may get past the pages it gave back (the format
+        parsers read it once)."""
+        return MAP_RELEASE
+
+    def unmap(self, mapping: mmap.mmap, pos: int, need: int) -> bytes:
+        """Leave ``mapping`` at ``pos``: its bytes from ``pos`` on plus what the stream
+        (already past the map) adds, up to ``need`` bytes, as :meth:`refill` gives them
+        (``b""`` for ``need`` 0). The whole map counts as read; it is closed."""
+        self.bytes = max(self.bytes, len(mapping))
+        buf = self.refill(mapping, pos, need) if need else b""
+        with contextlib.suppress(BufferError):
+            mapping.close()
+        return buf
 
     def release_mapped(self, mapping: mmap.mmap, released: int, pos: int) -> int:
         """Give back the mapped pages before ``pos`` (from ``released`` on, which is

@@ -847,7 +847,8 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
     Py_ssize_t pos;
     long long idx, ts;
     int little;
-    if (!PyArg_ParseTuple(args, "SnLLpO!", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
+    /* buf: any contiguous bytes-like buffer, as for scan() */
+    if (!PyArg_ParseTuple(args, "OnLLpO!", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
                           &interfaces))
         return NULL;
     Iface ifaces[MAX_INTERFACES];
@@ -875,10 +876,15 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
             ifaces[i].offset = v[2];
         }
     }
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(buf);
-    Py_ssize_t end = PyBytes_GET_SIZE(buf);
-    if (scan_begin(self) < 0)
+    Py_buffer view;
+    if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0)
         return NULL;
+    const unsigned char *b = (const unsigned char *)view.buf;
+    Py_ssize_t end = view.len;
+    if (scan_begin(self) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     long long since0 = self->since_sweep;
     int failed = 0;
     while (pos >= 0 && end - pos >= 32) {
@@ -907,6 +913,7 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
         ts = (long long)t;
         pos += blen;
     }
+    PyBuffer_Release(&view);
     if (failed) {
         scan_end_failed(self, since0);
         return NULL;

@@ -55,6 +55,9 @@ def extension(ext: m.Extension, make: Any) -> Any:
     a ServerHello's ALPN decodes to a string, a ClientHello's to a list), so the object
     is the key, kept in the entry as for :func:`certificate`. Bodies that differ in every
     hello (key shares, binders, tickets) are made afresh and not remembered."""
+    hit = _EXTENSIONS.get(id(ext))
+    if hit is not None and hit[0] is ext:
+        return hit[1]
     if not recurring_body(ext.code, ext.raw):
         return make(ext)
     return _by_object(_EXTENSIONS, ext, make)

@@ -162,7 +162,7 @@ _COPY, _SHARE, _FRAGMENTS = _Parts(True), _Parts(False), _FragmentParts()
 def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True,
                       _parts: _Parts | None = None) -> dict[str, Any]:
     parts = _parts or (_COPY if copy else _SHARE)
-    coded_list = parts.coded_list
+    coded_list, extension = parts.coded_list, parts.extension
     table = "sslv2_cipher_specs" if ch.sslv2_format else "cipher_suites"
     random_time = None
     if ch.random is not None:
@@ -176,7 +176,7 @@ def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True,
         "session_id": ch.legacy_session_id.hex(),
         "cipher_suites": coded_list(table, ch.cipher_suites),
         "compression_methods": list(ch.compression_methods),
-        "extensions": [parts.extension(e) for e in ch.extensions],
+        "extensions": [extension(e) for e in ch.extensions],
         "server_name": ch.server_name, "alpn": list(ch.alpn),
         "supported_groups": coded_list("groups", ch.supported_groups),
         "ec_point_formats": list(ch.ec_point_formats),

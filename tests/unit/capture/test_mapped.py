@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.corpus.truth_compare import corpus_captures
-from tests.pcapwriter import eth, ipv4, tcp, write_pcap
-from tlslens.capture import pcap as pcap_format
+from tests.pcapwriter import Pcapng, eth, ipv4, tcp, write_pcap, write_pcapng
 from tlslens.capture import reader as reader_module
 from tlslens.capture.reader import open_capture
 from tlslens.pipeline import Options, RunState, iter_connections
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PCAPS = [p for p in [*sorted(FIXTURES.rglob("*.pcap")), *corpus_captures()]
-         if p.suffix == ".pcap"]
+CAPTURES = [p for p in [*sorted(FIXTURES.rglob("*.pcap*")), *corpus_captures()]
+            if p.suffix in (".pcap", ".pcapng")]
 
 
 def _analysis(path: Path, **opts: object) -> tuple[list[object], object, list[object]]:
@@ -42,16 +41,16 @@ def _packets(path: Path) -> list[tuple[object, ...]]:
 @pytest.fixture
 def map_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reader_module, "MAP_MIN", 0)
-    monkeypatch.setattr(pcap_format, "MAP_RELEASE", 4096)  # release often
+    monkeypatch.setattr(reader_module, "MAP_RELEASE", 4096)  # release often
 
 
-@pytest.mark.parametrize("path", PCAPS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CAPTURES, ids=lambda p: p.name)
 def test_mapped_walk_is_the_chunked_walk(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     chunked_items = _packets(path)
     chunked = _analysis(path)
     chunked_fp = _analysis(path, hellos_only=True, fingerprint_rows=True)
     monkeypatch.setattr(reader_module, "MAP_MIN", 0)
-    monkeypatch.setattr(pcap_format, "MAP_RELEASE", 4096)
+    monkeypatch.setattr(reader_module, "MAP_RELEASE", 4096)
     assert _packets(path) == chunked_items
     assert _analysis(path) == chunked
     assert _analysis(path, hellos_only=True, fingerprint_rows=True) == chunked_fp
@@ -63,6 +62,49 @@ def _capture(n: int) -> list[tuple[int, bytes]]:
              eth(ipv4(tcp(bytes([i % 256]) * (100 + i), seq=1000 + i)))) for i in range(n)]
 
 
+def _pcapng(packets: list[tuple[int, bytes]]) -> Pcapng:
+    cap = Pcapng().section()
+    cap.interface(1)
+    for ts, data in packets:
+        cap.packet(data, ts_ns=ts)
+    return cap
+
+
+def _block_start(data: bytes, fmt: str, k: int) -> int:
+    """Offset of packet ``k``'s record (pcap), or of the block ``k + 2`` (pcapng)."""
+    if fmt == "pcap":
+        pos = 24
+        for _ in range(k):
+            pos += 16 + int.from_bytes(data[pos + 8:pos + 12], "little")
+        return pos
+    pos = 0
+    for _ in range(k + 2):
+        pos += int.from_bytes(data[pos + 4:pos + 8], "little")
+    return pos
+
+
+def test_a_corrupt_block_in_a_mapped_file_stops_the_walk_alike(
+        tmp_path: Path, map_everything: None) -> None:
+    for fmt in ("pcap", "pcapng"):
+        whole = bytearray(write_pcap(None, _capture(40)) if fmt == "pcap"
+                          else write_pcapng(None, _pcapng(_capture(40))))
+        at = _block_start(bytes(whole), fmt, 20)
+        whole[at:at + 16] = b"\xff" * 16  # lengths that cannot be
+        path = tmp_path / f"bad.{fmt}"
+        path.write_bytes(bytes(whole))
+        mapped = _packets(path)
+        reader_module.MAP_MIN = 1 << 62
+        try:
+            chunked = _packets(path)
+        finally:
+            reader_module.MAP_MIN = 0
+        assert mapped[:-1] == chunked[:-1]  # the same packets
+        assert mapped[-1][3:] == chunked[-1][3:]  # the same count and anomalies
+        assert mapped[-1][1] == len(whole)  # the whole map counts as read
+        assert any(a[0] == "capture.bad_block" for a in mapped[-1][5]), fmt
+        assert 0 < mapped[-1][3] < 40
+
+
 def test_a_map_is_offered_once_and_only_for_big_regular_files(tmp_path: Path) -> None:
     path = tmp_path / "small.pcap"
     write_pcap(path, _capture(3))
@@ -72,11 +114,13 @@ def test_a_map_is_offered_once_and_only_for_big_regular_files(tmp_path: Path) ->
         assert r.mapped() is None  # not opened by the reader
 
 
-def test_mapped_files_end_cut_inside_a_header_and_a_packet(tmp_path: Path,
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_mapped_files_end_cut_inside_a_header_and_a_packet(tmp_path: Path, fmt: str,
                                                            map_everything: None) -> None:
-    whole = write_pcap(None, _capture(40))
-    for cut in (len(whole) - 5, len(whole) - 60, 24 + 7):
-        path = tmp_path / f"cut{cut}.pcap"
+    whole = (write_pcap(None, _capture(40)) if fmt == "pcap"
+             else write_pcapng(None, _pcapng(_capture(40))))
+    for cut in (len(whole) - 5, len(whole) - 60, len(whole) - 2000, 24 + 7):
+        path = tmp_path / f"cut{cut}.{fmt}"
         path.write_bytes(whole[:cut])
         mapped = _packets(path)
         reader_module.MAP_MIN = 1 << 62  # the chunked reading, for the reference
