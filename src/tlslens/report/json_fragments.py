@@ -30,6 +30,7 @@ CACHE_MAX = 4096
 _EXTENSIONS: dict[int, tuple[Any, Any]] = {}
 _LISTS: dict[tuple[str, tuple[int, ...]], Any] = {}
 _CERTIFICATES: dict[int, tuple[Any, Any]] = {}
+_OBJECTS: dict[int, tuple[Any, Any]] = {}
 
 
 def fragment(value: Any) -> Any:
@@ -80,6 +81,12 @@ def certificate(cert: Any, make: Any) -> Any:
     return _by_object(_CERTIFICATES, cert, make)
 
 
+def by_object(obj: Any, make: Any) -> Any:
+    """``make(obj)`` as a fragment shared by every use of this very object (for values
+    that tlslens's caches hand out as shared objects, like Fingerprints)."""
+    return _by_object(_OBJECTS, obj, make)
+
+
 def _by_object(cache: dict[int, tuple[Any, Any]], obj: Any, make: Any) -> Any:
     hit = cache.get(id(obj))
     if hit is not None and hit[0] is obj:
@@ -94,3 +101,4 @@ def clear() -> None:
     _EXTENSIONS.clear()
     _LISTS.clear()
     _CERTIFICATES.clear()
+    _OBJECTS.clear()

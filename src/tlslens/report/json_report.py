@@ -127,6 +127,12 @@ class _Parts:
     def certificate(self, cert: Any, entry_extensions: tuple[m.Extension, ...]) -> Any:
         return cert.to_dict([self.extension(e) for e in entry_extensions], copy=self.copy)
 
+    def versions(self, values: tuple[int, ...]) -> Any:
+        return _versions_list(values)
+
+    def fingerprints(self, fps: Any) -> Any:
+        return fps.to_dict()
+
 
 class _FragmentParts(_Parts):
     """The same pieces as pre-encoded fragments shared across connections
@@ -150,6 +156,28 @@ class _FragmentParts(_Parts):
         if entry_extensions:  # TLS 1.3 entries: per connection (OCSP, SCTs)
             return super().certificate(cert, entry_extensions)
         return json_fragments.certificate(cert, _plain_certificate)
+
+    def versions(self, values: tuple[int, ...]) -> Any:
+        if len(values) > CACHED_LIST_MAX:
+            return _versions_list(values)
+        return json_fragments.coded_list("versions", values, _versions_of)
+
+    def fingerprints(self, fps: Any) -> Any:
+        # the Fingerprints objects come from analysis.fingerprints' caches: one per
+        # client stack and capture, so the object is the key
+        return json_fragments.by_object(fps, _fingerprints_dict)
+
+
+def _versions_list(values: tuple[int, ...]) -> list[dict[str, Any] | None]:
+    return [version_coded(v) for v in values]
+
+
+def _versions_of(_table: str, values: tuple[int, ...]) -> list[dict[str, Any] | None]:
+    return _versions_list(values)
+
+
+def _fingerprints_dict(fps: Any) -> Any:
+    return fps.to_dict()
 
 
 def _plain_certificate(cert: Any) -> Any:
@@ -183,11 +211,11 @@ def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True,
         "signature_algorithms": coded_list("signature_schemes", ch.signature_algorithms),
         "signature_algorithms_cert": coded_list("signature_schemes",
                                                 ch.signature_algorithms_cert),
-        "supported_versions": [version_coded(v) for v in ch.supported_versions],
+        "supported_versions": parts.versions(ch.supported_versions),
         "key_share_groups": coded_list("groups", ch.key_share_groups),
         "psk_key_exchange_modes": list(ch.psk_key_exchange_modes),
         "psk_identities": ch.psk_identities,
-        "fingerprints": fps.to_dict(),
+        "fingerprints": parts.fingerprints(fps),
     }
 
 
@@ -331,7 +359,7 @@ def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any
                     "description": coded("alerts", a.description)
                     if a.description is not None else None,
                     "encrypted": a.encrypted, "decrypted": a.decrypted} for a in c.alerts],
-        "fingerprints": c.fingerprints.to_dict(),
+        "fingerprints": parts.fingerprints(c.fingerprints),
         "findings": [_finding_dict(f, *finding_text(f, t)) for f in c.findings],
         "esim": esim_localized(c.esim, lang), "decryption": c.decryption,
         "anomalies": [a.to_dict() for a in c.anomalies],
