@@ -68,3 +68,27 @@ def test_default_jobs_follow_the_file_size(tmp_path: Path) -> None:
     import os
 
     assert auto_jobs(str(big)) == (os.cpu_count() or 1)
+
+
+def test_worker_pipes_are_widened_where_the_system_allows() -> None:
+    """A worker's batch (some 400 KB of NDJSON) fits the pipe: fewer stalls and wake-ups
+    (tlslens.parallel._widen); elsewhere the default pipe stays and nothing fails."""
+    import multiprocessing as mp
+
+    from tlslens.parallel import PIPE_SIZE, _widen
+
+    fcntl = pytest.importorskip("fcntl")
+    recv, send = mp.get_context("fork").Pipe(duplex=False)
+    try:
+        _widen(recv)
+        size = fcntl.fcntl(recv.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
+        limit_file = Path("/proc/sys/fs/pipe-max-size")
+        if not limit_file.exists() or int(limit_file.read_text()) < PIPE_SIZE:
+            pytest.skip("this system does not allow pipes of PIPE_SIZE")
+        assert size >= PIPE_SIZE
+        send.send_bytes(b"x" * (PIPE_SIZE // 2))  # no reader yet: must not block
+        assert len(recv.recv_bytes()) == PIPE_SIZE // 2
+    finally:
+        recv.close()
+        send.close()
+    _widen(recv)  # a closed connection: ignored
