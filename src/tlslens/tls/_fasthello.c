@@ -40,6 +40,13 @@
 
 /* What configure() was given: the value classes and the report decoder. */
 static PyObject *client_cls, *server_cls, *extension_cls, *decoder;
+/* configure()'s optional decode paths: the remembering decoder for recurring bodies,
+ * the plain one for the others, and the rule that tells them apart
+ * (tlslens.tls.extensions.recurring_body: a code not in ``unique`` or an empty body,
+ * and at most ``max_body`` bytes). Without them every body goes to ``decoder``. */
+static PyObject *remembered, *plain;
+static uint64_t unique_codes[1024];
+static Py_ssize_t max_body = -1;
 static PyObject *s_client_ctx, *s_server_ctx, *s_hrr_ctx, *s_empty_bytes, *s_empty_tuple;
 static unsigned char hrr_random[32];
 
@@ -304,7 +311,13 @@ static PyObject *extension(unsigned code, PyObject *raw, PyObject *context, int 
         Py_INCREF(Py_None);
         return make(extension_cls, extension_slots, values, 4);
     }
-    PyObject *pair = PyObject_CallFunctionObjArgs(decoder, code_obj, raw, context, NULL);
+    PyObject *fn = decoder;
+    if (remembered != NULL) {
+        Py_ssize_t len = PyBytes_GET_SIZE(raw);
+        int unique = (unique_codes[code >> 6] >> (code & 63)) & 1;
+        fn = (!unique || len == 0) && len <= max_body ? remembered : plain;
+    }
+    PyObject *pair = PyObject_CallFunctionObjArgs(fn, code_obj, raw, context, NULL);
     Py_DECREF(code_obj);
     if (pair == NULL)
         return NULL;
@@ -609,11 +622,47 @@ static int check_fields(PyObject *cls, const char **expected, Py_ssize_t *slots)
     return r;
 }
 
+/* The optional decode paths: (remembered, plain, unique codes, max body length). */
+static int set_paths(PyObject *paths) {
+    PyObject *rem, *pl, *uniq;
+    Py_ssize_t maxb;
+    if (!PyArg_ParseTuple(paths, "OOOn", &rem, &pl, &uniq, &maxb))
+        return -1;
+    if (!PyCallable_Check(rem) || !PyCallable_Check(pl) || maxb < 0) {
+        PyErr_SetString(PyExc_ValueError, "decode paths: two callables, codes, a length");
+        return -1;
+    }
+    uint64_t bits[1024] = {0};
+    PyObject *it = PyObject_GetIter(uniq);
+    if (it == NULL)
+        return -1;
+    PyObject *item;
+    while ((item = PyIter_Next(it)) != NULL) {
+        long code = PyLong_AsLong(item);
+        Py_DECREF(item);
+        if (code < 0 || code > 0xFFFF) {
+            Py_DECREF(it);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "decode paths: codes are 0..65535");
+            return -1;
+        }
+        bits[code >> 6] |= 1ULL << (code & 63);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return -1;
+    memcpy(unique_codes, bits, sizeof bits);
+    max_body = maxb;
+    Py_XSETREF(remembered, Py_NewRef(rem));
+    Py_XSETREF(plain, Py_NewRef(pl));
+    return 0;
+}
+
 static PyObject *configure(PyObject *self, PyObject *args) {
-    PyObject *ch, *sh, *ext, *dec;
+    PyObject *ch, *sh, *ext, *dec, *paths = NULL;
     Py_buffer hrr;
-    if (!PyArg_ParseTuple(args, "O!O!O!Oy*", &PyType_Type, &ch, &PyType_Type, &sh,
-                          &PyType_Type, &ext, &dec, &hrr))
+    if (!PyArg_ParseTuple(args, "O!O!O!Oy*|O!", &PyType_Type, &ch, &PyType_Type, &sh,
+                          &PyType_Type, &ext, &dec, &hrr, &PyTuple_Type, &paths))
         return NULL;
     unsigned char hrr_copy[32];
     int bad = hrr.len != 32;
@@ -637,13 +686,23 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_XSETREF(server_cls, Py_NewRef(sh));
     Py_XSETREF(extension_cls, Py_NewRef(ext));
     Py_XSETREF(decoder, Py_NewRef(dec));
+    if (paths == NULL) {
+        Py_CLEAR(remembered);
+        Py_CLEAR(plain);
+    } else if (set_paths(paths) < 0) {
+        Py_CLEAR(remembered); /* every body to the decoder, which is always right */
+        Py_CLEAR(plain);
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
-     "configure(ClientHello, ServerHello, Extension, decoder, hrr_random): the classes to "
-     "build and the report decoder (code, raw, context) -> (Extension, problem)."},
+     "configure(ClientHello, ServerHello, Extension, decoder, hrr_random[, paths]): the "
+     "classes to build and the report decoder (code, raw, context) -> (Extension, "
+     "problem); paths = (remembered, plain, unique_codes, max_body) splits the decoder "
+     "as tlslens.tls.extensions.recurring_body does, without calling it."},
     {"client_hello", client_hello, METH_VARARGS,
      "client_hello(body, record_version, decode) -> ClientHello | None (None: let the "
      "Python parser read it)."},

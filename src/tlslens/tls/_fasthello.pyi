@@ -3,8 +3,10 @@
 from collections.abc import Callable
 from typing import Any
 
-def configure(client_hello: type, server_hello: type, extension: type,
-              decoder: Callable[[int, bytes, str], tuple[Any, str | None]],
-              hrr_random: bytes, /) -> None: ...
+_Decoder = Callable[[int, bytes, str], tuple[Any, str | None]]
+
+def configure(client_hello: type, server_hello: type, extension: type, decoder: _Decoder,
+              hrr_random: bytes,
+              paths: tuple[_Decoder, _Decoder, frozenset[int], int] = ..., /) -> None: ...
 def client_hello(body: bytes, record_version: int, decode: bool, /) -> Any | None: ...
 def server_hello(body: bytes, record_version: int, decode: bool, /) -> Any | None: ...

@@ -404,7 +404,36 @@ def _key_share_entry(r: Reader) -> dict[str, object]:
 
 
 def _key_share_client(r: Reader) -> list[dict[str, object]]:
+    shares = _key_shares_direct(r)
+    if shares is not None:
+        return shares
     return r.vector(2, _key_share_entry, "client_shares")
+
+
+def _key_shares_direct(r: Reader) -> list[dict[str, object]] | None:
+    """The client_shares vector read straight from the bytes when every entry fits
+    exactly (the common case: the key share is in every TLS 1.3 hello, different each
+    time, so never remembered); None, with ``r`` unmoved, for the Reader path and its
+    errors."""
+    buf, pos, end = r.window()
+    if end - pos < 2:
+        return None
+    stop = pos + 2 + ((buf[pos] << 8) | buf[pos + 1])
+    if stop > end:
+        return None
+    out: list[dict[str, object]] = []
+    p = pos + 2
+    while p < stop:
+        if stop - p < 4:
+            return None
+        n = (buf[p + 2] << 8) | buf[p + 3]
+        if p + 4 + n > stop:
+            return None
+        out.append({"group": coded("groups", (buf[p] << 8) | buf[p + 1]),
+                    "key_exchange_length": n, "key_exchange": buf[p + 4:p + 4 + n].hex()})
+        p += 4 + n
+    r.seek(stop)
+    return out
 
 
 def _key_share_hrr(r: Reader) -> dict[str, object]:
@@ -664,8 +693,9 @@ def recurring_body(code: int, data: bytes) -> bool:
     """Whether a body is worth remembering: a capture's hellos come from a handful of
     client and server configurations, so the same SNI, groups, signature algorithms,
     ALPN, ... bodies recur thousands of times, and decoding each once is a large share
-    of a big capture's analysis."""
-    return code not in _UNIQUE_BODIES and len(data) <= _CACHE_BODY_MAX
+    of a big capture's analysis. An empty body recurs whatever its code (an empty
+    session_ticket, "tickets welcome", is in most hellos)."""
+    return (code not in _UNIQUE_BODIES or not data) and len(data) <= _CACHE_BODY_MAX
 
 
 # ``Extension`` is frozen and its decoded ``data`` is only ever read (reports copy it),
@@ -677,6 +707,15 @@ _undecoded_remembered = functools.lru_cache(maxsize=4096)(Extension)
 def _decode_cached(code: int, data: bytes, context: str) -> tuple[Extension, str | None]:
     """:func:`_decode`, remembered by (code, body, context) for recurring bodies."""
     return (_decode_remembered if recurring_body(code, data) else _decode)(code, data, context)
+
+
+def decode_paths() -> tuple[Any, Any, frozenset[int], int]:
+    """What :func:`_decode_cached` chooses between, and by which rule
+    (:func:`recurring_body`): (the remembering decoder, the plain one, the codes whose
+    bodies differ every time, the longest body remembered). For the compiled hello
+    reader, which applies the rule itself instead of calling a Python function per
+    extension."""
+    return _decode_remembered, _decode, _UNIQUE_BODIES, _CACHE_BODY_MAX
 
 
 def _undecoded(code: int, data: bytes) -> Extension:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tlslens.tls import messages as m
-from tlslens.tls.extensions import _decode_cached, parse_extensions
+from tlslens.tls.extensions import _decode_cached, decode_paths, parse_extensions
 from tlslens.tls.reader import DecodeError, Reader
 from tlslens.tls.views import client_hello_views, server_hello_views
 
@@ -28,7 +28,7 @@ except ImportError:  # not built: the Python parsers below read every hello
 else:
     try:
         _FAST.configure(m.ClientHello, m.ServerHello, m.Extension, _decode_cached,
-                        m.HRR_RANDOM)
+                        m.HRR_RANDOM, decode_paths())
     except ValueError:  # built for other message classes (a stale build): not used
         _FAST = None  # type: ignore[assignment]
 #: Whether ClientHello and ServerHello bodies of the common layout are read in C.

@@ -109,6 +109,17 @@ class Reader:
         n = self.uint(lenlen, what + " length")
         return self.bytes(n, what)
 
+    def window(self) -> tuple[builtins.bytes, int, int]:
+        """(buffer, pos, end): for a parser's direct path over well-formed input, which
+        then moves on with :meth:`seek`; anything else reads through the methods above."""
+        return self._buf, self.pos, self.end
+
+    def seek(self, pos: int) -> None:
+        """Move to ``pos`` (between the current position and the end)."""
+        if not self.pos <= pos <= self.end:
+            raise ValueError(f"seek to {pos} outside {self.pos}..{self.end}")
+        self.pos = pos
+
     # -- structure ------------------------------------------------------------------
     def block(self, lenlen: int, what: str = "block") -> _Block:
         """Read a length prefix; ``with`` it gives a reader limited to that many bytes.

@@ -230,3 +230,48 @@ def test_a_stale_build_for_other_classes_is_refused() -> None:
     # The module still holds the real classes (configure failed before changing them).
     assert isinstance(_compiled(m.CLIENT_HELLO, _client_hello(b""), 0x0301, False),
                       m.ClientHello)
+
+
+def _reconfigure(*paths: object) -> None:
+    assert FAST is not None
+    FAST.configure(m.ClientHello, m.ServerHello, m.Extension, handshake._decode_cached,
+                   m.HRR_RANDOM, *paths)
+
+
+def test_decode_paths_choose_as_recurring_body_does() -> None:
+    """With its decode paths the compiled reader picks the remembering or the plain
+    decoder itself (tlslens.tls.extensions.decode_paths): recurring bodies must come
+    out as the very objects _decode_cached remembers, the others equal to a fresh
+    decode, on every hello of the fixtures and the corpus."""
+    from tlslens.tls import extensions as ext_mod
+
+    checked = 0
+    for msg_type, body, rv in _bodies():
+        hello = _compiled(msg_type, body, rv, True)
+        if hello is None:
+            continue
+        context = "client_hello" if msg_type == m.CLIENT_HELLO else (
+            "hello_retry_request" if hello.hello_retry_request else "server_hello")
+        for ext in hello.extensions:
+            cached, _ = ext_mod._decode_cached(ext.code, ext.raw, context)
+            if ext_mod.recurring_body(ext.code, ext.raw):
+                assert ext is cached, (ext.code, context)
+            else:
+                assert ext == ext_mod._decode(ext.code, ext.raw, context)[0]
+            checked += 1
+    assert checked > 1000
+
+
+def test_bad_decode_paths_are_refused_and_the_decoder_alone_is_used() -> None:
+    body = _client_hello(b"")
+    good = _compiled(m.CLIENT_HELLO, body, 0x0301, True)
+    try:
+        for bad in [("x",), (print, print, {70000}, 10), (print, "no", set(), 10),
+                    (print, print, {1}, -1), (print, print, 5, 10)]:
+            with pytest.raises((ValueError, TypeError)):
+                _reconfigure(bad)
+            assert _compiled(m.CLIENT_HELLO, body, 0x0301, True) == good
+        _reconfigure()  # no paths: every body through the decoder
+        assert _compiled(m.CLIENT_HELLO, body, 0x0301, True) == good
+    finally:
+        _reconfigure(handshake.decode_paths())
