@@ -1,9 +1,9 @@
 """Type stub of the optional compiled hello reader (src/tlslens/tls/_fasthello.c)."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
-_Decoder = Callable[[int, bytes, str], tuple[Any, str | None]]
+_Decoder: TypeAlias = Callable[[int, bytes, str], tuple[Any, str | None]]
 
 def configure(client_hello: type, server_hello: type, extension: type, decoder: _Decoder,
               hrr_random: bytes,
