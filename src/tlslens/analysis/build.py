@@ -92,6 +92,10 @@ def _resumed(session: TlsSession, version: int | None) -> bool:
     return False
 
 
+#: The history letters of the client's messages (upper case; the server's are lower).
+_HISTORY_UPPER = {kind: letter.upper() for kind, letter in HISTORY_LETTERS.items()}
+
+
 def build_connection(conn_id: int, flow: Flow, session: TlsSession,
                      hellos_only: bool = False) -> TlsConnection:
     """The connection's immutable analysis. ``hellos_only`` (``tlslens fingerprint``)
@@ -110,12 +114,15 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
                                     "this connection", flow.first_frame))
     # The fingerprint path reads neither the message ladder nor the history.
     entries = () if hellos_only else st.entries
-    messages = tuple([MessageLine(e.frame, e.ts_ns, direction(e.side), e.type, e.length,
+    # (each entry's side named through a pair, not direction(): a dozen entries a
+    # connection; sides are 0 and 1)
+    names = ("client", "server") if client_side == 0 else ("server", "client")
+    messages = tuple([MessageLine(e.frame, e.ts_ns, names[e.side], e.type, e.length,
                                   e.encrypted, e.decrypted) for e in entries
                       if e.type != "limit"])
-    history = "".join([
-        (HISTORY_LETTERS.get(e.type, "?").upper() if e.side == client_side
-         else HISTORY_LETTERS.get(e.type, "?")) for e in entries[:200]])
+    letters = (_HISTORY_UPPER, HISTORY_LETTERS) if client_side == 0 else (HISTORY_LETTERS,
+                                                                          _HISTORY_UPPER)
+    history = "".join([letters[e.side].get(e.type, "?") for e in entries[:200]])
     client_hellos = tuple(HelloRecord(f, "client", ch) for f, ch in st.client_hellos)
     server_hellos = tuple(HelloRecord(f, "server", sh) for f, sh in st.server_hellos)
 

@@ -460,7 +460,7 @@ class TlsSession:
         ctx = self.ctx
         ctx.problems = []
         value, error = parse_body(msg_type, body, ctx)
-        kind = HANDSHAKE_TYPE_NAMES.get(msg_type, f"unknown_{msg_type}")
+        kind = HANDSHAKE_TYPE_NAMES.get(msg_type) or f"unknown_{msg_type}"
         for aid, detail in ctx.problems:
             self.state.anomalies.append(Anomaly(aid, f"{kind}: {detail}", frame))
         if error is not None:
