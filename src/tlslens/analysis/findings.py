@@ -409,12 +409,35 @@ def random_not_time(c: TlsConnection) -> Iterable[Hit]:
             and not random_reads_as_time(sh.random, c.start_ns):
         sides.append(("server", sh.random))
     if sides:
-        yield "info", {"sides": tuple(_SIDE_TERMS[s] for s, _ in sides),
-                       "read": _gmt(sides[0][1]), "capture": _day(_at(c))}
+        yield "info", {"sides": tuple([_SIDE_TERMS[s] for s, _ in sides]),
+                       "read": _gmt(sides[0][1]), "capture": _capture_day(c.start_ns)}
 
 
 #: The sides as terms (made once: a hit per connection names them).
 _SIDE_TERMS = {"client": Term("side.client"), "server": Term("side.server")}
+#: Day texts by day number since 1970 (the rule names two days per connection; a
+#: capture spans few days, its randoms many). Bounded; cleared when full.
+_DAYS: dict[int, str] = {}
+
+
+def _day_text(days: int) -> str:
+    text = _DAYS.get(days)
+    if text is None:
+        if len(_DAYS) >= 4096:
+            _DAYS.clear()
+        text = _DAYS[days] = _dt.date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+    return text
+
+
+def _capture_day(start_ns: int) -> str:
+    """``_day(_at(c))`` without a datetime per connection. Exact: away from midnight (a
+    second either side) the float in ``_at`` cannot round across the day, and for 1970
+    to 9999 ``isoformat`` spells the date as ``_day`` does; anything else goes the long
+    way."""
+    secs = start_ns // 1_000_000_000
+    if 0 <= secs < 253_402_214_400 and 0 < secs % 86_400 < 86_399:  # before 9999-12-31
+        return _day_text(secs // 86_400)
+    return _day(_dt.datetime.fromtimestamp(start_ns / 1e9, _dt.UTC))
 
 
 #: The proleptic ordinal of 1970-01-01, day 0 of gmt_unix_time.
@@ -424,8 +447,7 @@ _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 def _gmt(random: bytes) -> str:
     """The UTC day of the random's gmt_unix_time (an unsigned 32-bit count of seconds,
     so 1970 to 2106: isoformat() writes it exactly as ``%Y-%m-%d`` would)."""
-    secs = int.from_bytes(random[:4], "big")
-    return _dt.date.fromordinal(_EPOCH_ORDINAL + secs // 86_400).isoformat()
+    return _day_text(int.from_bytes(random[:4], "big") // 86_400)
 
 
 def session_new(c: TlsConnection) -> Iterable[Hit]:

@@ -351,3 +351,29 @@ def test_cbc_with_encrypt_then_mac_is_not_flagged(seed_conn) -> None:  # type: i
 def test_findings_made_elsewhere_keep_their_words() -> None:
     f = Finding("some-profile-check", "low", "English title", "English detail")
     assert finding_text(f, Translator("zh")) == ("English title", "English detail")
+
+
+def test_capture_day_is_the_datetime_day_everywhere() -> None:
+    """random-not-time names the capture's day without a datetime per connection
+    (findings._capture_day): the same text as _day(_at(c)), at midnight's edges too."""
+    import random as _random
+
+    from tlslens.analysis import findings as fmod
+
+    rng = _random.Random(1)
+    values = [0, 1, 86_399 * 10**9, 86_400 * 10**9 - 1, 86_400 * 10**9, 10**18,
+              253_402_214_399 * 10**9, 253_402_214_400 * 10**9 - 1, -1, -(10**12)]
+    values += [rng.randrange(0, 253_402_300_000 * 10**9) for _ in range(5000)]
+    values += [d * 86_400 * 10**9 + off for d in (0, 1, 20_000, 20_412)
+               for off in (-2 * 10**9, -(10**9), -1, 0, 1, 10**9 - 1, 10**9, 2 * 10**9)]
+    for ns in values:
+        try:
+            expected: object = fmod._day(fmod._dt.datetime.fromtimestamp(ns / 1e9,
+                                                                         fmod._dt.UTC))
+        except (OverflowError, ValueError, OSError) as exc:
+            expected = type(exc)
+        try:
+            got: object = fmod._capture_day(ns)
+        except (OverflowError, ValueError, OSError) as exc:
+            got = type(exc)
+        assert got == expected, ns
