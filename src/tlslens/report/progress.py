@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import TYPE_CHECKING
 
 from tlslens.pipeline import Options
+
+if TYPE_CHECKING:  # rich is imported only for a reporter that may draw (see __init__)
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 #: Show nothing for runs shorter than this (seconds).
 DEFAULT_DELAY = 1.0
@@ -39,8 +34,14 @@ class ProgressReporter:
     def __init__(self, console: Console | None = None, *, total_bytes: int | None = None,
                  delay: float = DEFAULT_DELAY, enabled: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.console = console if console is not None else Console(stderr=True)
-        self.enabled = enabled and self.console.is_terminal
+        if console is None and enabled:
+            from rich.console import Console
+
+            console = Console(stderr=True)
+        # Off (--quiet, or the report goes to the terminal): no console, and rich is not
+        # imported at all (some 30 ms of start-up, before any worker can start).
+        self.console = console
+        self.enabled = enabled and console is not None and console.is_terminal
         self.total_bytes = total_bytes
         self.delay = delay
         self.clock = clock
@@ -65,6 +66,14 @@ class ProgressReporter:
         self.shown = True
 
     def _open(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.progress = Progress(
             TextColumn("tlslens"), BarColumn(bar_width=16), DownloadColumn(),
             TextColumn("{task.fields[packets]:,} packets ({task.fields[rate]}/s)"),

@@ -109,3 +109,20 @@ def test_uncopied_report_is_the_same_report() -> None:
             assert encode(shared) == encode(copied)
             seen += bool(copied["certificates"])
     assert seen >= 3  # connections with certificates were among them
+
+
+def test_a_reporter_that_never_draws_does_not_import_rich() -> None:
+    """``analyze -q`` (or a report to the terminal) has no progress line: rich is not
+    imported for it (some 30 ms of start-up, before any worker can start)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from tlslens.report.progress import progress_for\n"
+            "r = progress_for('capture.pcap', '/dev/null', quiet=True)\n"
+            "r.update(1, 2, 3); r.close()\n"
+            "assert not r.enabled and r.console is None\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
