@@ -257,7 +257,9 @@ class CaptureReader:
         The stream is moved to the end of the map, so reading on after it (a file that
         is still growing) continues where the map ends. The caller releases the pages
         behind it (:meth:`release_mapped`): mapped pages count as the process's
-        memory."""
+        memory. (As for any mapped reader, a file that another program cuts shorter
+        while it is being walked ends the process with SIGBUS; files that grow, such as
+        a capture still being written, are safe.)"""
         if not self._owns or self._compressed or self._map_offered:
             return None
         self._map_offered = True
