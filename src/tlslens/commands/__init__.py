@@ -76,17 +76,19 @@ def write_byte_lines(lines: Iterable[bytes], out: IO[str]) -> None:
     flush = line_flusher(buffer)
     pending: list[bytes] = []
     size = 0
-    for line in lines:
-        pending += (line, b"\n")
-        size += len(line) + 1
-        if flush is not None or size >= WRITE_CHUNK:
+    try:
+        for line in lines:
+            pending += (line, b"\n")
+            size += len(line) + 1
+            if flush is not None or size >= WRITE_CHUNK:
+                buffer.write(b"".join(pending))
+                pending, size = [], 0
+                if flush is not None:
+                    flush()
+    finally:  # the lines made before an error are written all the same
+        if pending:
             buffer.write(b"".join(pending))
-            pending, size = [], 0
-            if flush is not None:
-                flush()
-    if pending:
-        buffer.write(b"".join(pending))
-    buffer.flush()
+        buffer.flush()
 
 
 def add_lang_option(parser: argparse.ArgumentParser) -> None:

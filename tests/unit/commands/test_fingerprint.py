@@ -195,3 +195,17 @@ def test_byte_lines_reach_a_file_a_pipe_and_a_text_stream_alike(tmp_path: Path) 
     assert seen == [b'{"first":1}\n']
     assert os.read(r, 100) == b'{"second":2}\n'
     os.close(r)
+
+
+def test_byte_lines_made_before_an_error_are_written(tmp_path: Path) -> None:
+    from tlslens.commands import write_byte_lines
+
+    def lines() -> Iterator[bytes]:
+        yield b'{"a":1}'
+        yield b'{"b":2}'
+        raise RuntimeError("a bug after two connections")
+
+    path = tmp_path / "out.ndjson"
+    with path.open("w", encoding="utf-8") as f, pytest.raises(RuntimeError):
+        write_byte_lines(lines(), f)
+    assert path.read_bytes() == b'{"a":1}\n{"b":2}\n'
