@@ -160,12 +160,17 @@ class _FragmentParts(_Parts):
     def versions(self, values: tuple[int, ...]) -> Any:
         if len(values) > CACHED_LIST_MAX:
             return _versions_list(values)
-        return json_fragments.coded_list("versions", values, _versions_of)
+        return json_fragments.coded_list(_VERSIONS, values, _versions_of)
 
     def fingerprints(self, fps: Any) -> Any:
         # the Fingerprints objects come from analysis.fingerprints' caches: one per
         # client stack and capture, so the object is the key
         return json_fragments.by_object(fps, _fingerprints_dict)
+
+
+#: The code-list cache's name for version lists (named by version_name, not a registry
+#: table; the brackets keep it apart from every table name).
+_VERSIONS = "<versions>"
 
 
 def _versions_list(values: tuple[int, ...]) -> list[dict[str, Any] | None]:
