@@ -308,3 +308,6 @@ def test_instruction_counts_repeat_and_tell_the_modes_apart() -> None:
     assert conns == 1
     assert abs(first - second) < first * 0.005  # the point of counting: it repeats
     assert full > first  # the full analysis does more than the fingerprint rows
+    command, lines = instructions.count(seed, "fingerprint", cli=True)
+    assert lines == 1  # its one connection, counted in the command's output
+    assert command > first  # the command line adds start-up and output
