@@ -337,3 +337,50 @@ def test_buffer_limit_through_the_table() -> None:
     assert [a.id for a in c.anomalies] == ["tcp.buffer_limit", "tcp.gap"]
     assert c.gaps == [(1, 1400)]
     assert len(c.data[1]) == 3100 * 1400
+
+
+def test_a_closed_connection_lingers_as_an_ended_entry_only() -> None:
+    """After its FINs a connection's entries hold a small Ended (stray packets swallowed,
+    a new SYN on the 4-tuple starts a new connection, swept after CLOSED_LINGER_NS); the
+    Flow itself is no longer the table's (flows.table.Ended)."""
+    import gc
+
+    from tlslens.flows import table as table_module
+    from tlslens.flows.table import Ended
+
+    ended: list[int] = []
+    consumers: dict[int, Consumer] = {}
+
+    def factory(flow: Flow) -> Consumer:
+        consumers[flow.index] = Consumer()
+        return consumers[flow.index]
+
+    table = FlowTable(factory, lambda flow: ended.append(flow.index))
+    ips = (CLIENT_IP, SERVER_IP)
+
+    def feed(segs: list[Seg], start_ns: int) -> None:
+        for i, s in enumerate(segs, 1):
+            table.add(TcpSegment(i, start_ns + i * 1000, ips[s.side], ips[1 - s.side],
+                                 (CLIENT_PORT, SERVER_PORT)[s.side],
+                                 (CLIENT_PORT, SERVER_PORT)[1 - s.side], s.seq, s.ack,
+                                 s.flags, s.payload))
+
+    def flows_alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is Flow)
+
+    before = flows_alive()
+    rec = tls12()
+    feed(tcp_segments(rec.flights), 0)
+    assert ended == [0]
+    entries = list(table.flows.values()) + [v for v, _ in table._lookup.values()]
+    assert entries and all(isinstance(e, Ended) for e in entries)
+    assert flows_alive() == before  # nothing keeps the Flow
+    feed([Seg(1, 1, 1, pw.ACK, b"late")], 10**9)  # a stray: swallowed
+    assert len(consumers) == 1 and bytes(consumers[0].data[1]) == rec.stream(1)
+    # a new connection on the same 4-tuple, then its close; the first entry is gone
+    feed(tcp_segments(rec.flights, isn=(5000, 9000)), 2 * 10**9)
+    assert ended == [0, 1] and bytes(consumers[1].data[1]) == rec.stream(1)
+    assert [e.index for e in table.flows.values()] == [1]
+    table.tick(2 * 10**9 + table_module.CLOSED_LINGER_NS + 10**9)  # time to sweep
+    assert not table.flows and not table._lookup
