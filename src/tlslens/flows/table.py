@@ -45,6 +45,7 @@ class Flow:
         "first_frame",
         "first_ts",
         "index",
+        "key",
         "last_frame",
         "last_ts",
         "packets",
@@ -57,6 +58,8 @@ class Flow:
         self.index = index
         src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
         self.endpoints = (src, dst) if initiator_is_src else (dst, src)
+        #: the canonical 4-tuple (the lower endpoint first): the table's key
+        self.key = (*src, *dst) if src <= dst else (*dst, *src)
         self.syn_seen = False
         self.synack_seen = False
         self.fin = [False, False]
@@ -121,7 +124,7 @@ class Ended:
     minutes of capture time lingering, and a whole Flow (its lists, its anomalies) cost
     about 0.9 KiB each; the Flow now goes as soon as its report is built."""
 
-    __slots__ = ("closed_ts", "endpoints", "index")
+    __slots__ = ("closed_ts", "endpoints", "index", "key")
     done = True
     closed = True
 
@@ -129,6 +132,7 @@ class Ended:
         self.endpoints = flow.endpoints
         self.index = flow.index
         self.closed_ts = flow.closed_ts
+        self.key = flow.key
 
 
 FlowFactory = Callable[[Flow], "StreamConsumer | None"]
@@ -170,7 +174,7 @@ class FlowTable:
                 self._swept_ns = seg.ts_ns
             flow = Flow(self.count, seg, initiator_is_src)
             self.count += 1
-            self.flows[_key(flow)] = flow
+            self.flows[flow.key] = flow
             (a, ap), (b, bp) = flow.endpoints
             lookup = self._lookup
             lookup[(b, bp, a, ap)] = (flow, 1)
@@ -188,7 +192,7 @@ class FlowTable:
 
     def _forget(self, flow: Flow | Ended) -> None:
         """Drop a flow's entries (canonical and both directed keys)."""
-        key = _key(flow)
+        key = flow.key
         if self.flows.get(key) is flow:
             del self.flows[key]
         (a, ap), (b, bp) = flow.endpoints
@@ -275,14 +279,18 @@ class FlowTable:
     def _entomb(self, flow: Flow) -> None:
         """Let an :class:`Ended` linger in ``flow``'s entries instead of the flow."""
         ended = Ended(flow)
-        key = _key(flow)
-        if self.flows.get(key) is flow:
-            self.flows[key] = ended
+        key, flows, lookup = flow.key, self.flows, self._lookup
+        if flows.get(key) is flow:
+            flows[key] = ended
         (a, ap), (b, bp) = flow.endpoints
-        for k in ((a, ap, b, bp), (b, bp, a, ap)):
-            hit = self._lookup.get(k)
-            if hit is not None and hit[0] is flow:
-                self._lookup[k] = (ended, hit[1])
+        k = (a, ap, b, bp)
+        hit = lookup.get(k)
+        if hit is not None and hit[0] is flow:
+            lookup[k] = (ended, hit[1])
+        k = (b, bp, a, ap)
+        hit = lookup.get(k)
+        if hit is not None and hit[0] is flow:
+            lookup[k] = (ended, hit[1])
 
     def _end(self, flow: Flow | Ended) -> None:
         self._finish(flow)
