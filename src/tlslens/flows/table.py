@@ -312,8 +312,3 @@ class FlowTable:
             self._finish(flow)
         self.flows.clear()
         self._lookup.clear()
-
-
-def _key(flow: Flow | Ended) -> tuple[str, int, str, int]:
-    (sa, sp), (da, dp) = flow.endpoints
-    return (sa, sp, da, dp) if (sa, sp) <= (da, dp) else (da, dp, sa, sp)

@@ -61,7 +61,9 @@ def extension(ext: m.Extension, make: Any) -> Any:
         return hit[1]
     if not recurring_body(ext.code, ext.raw):
         return make(ext)
-    return _by_object(_EXTENSIONS, ext, make)
+    value = fragment(make(ext))
+    _remember(_EXTENSIONS, id(ext), (ext, value))
+    return value
 
 
 def coded_list(table: str, values: tuple[int, ...], make: Any) -> Any:

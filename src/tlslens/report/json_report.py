@@ -46,10 +46,8 @@ def packet_time(ns: int | None) -> str | None:
 _SECOND_TEMPLATES: dict[int, str] = {}
 
 
-@functools.lru_cache(maxsize=4096)
 def _second_text(secs: int) -> str:
-    """The date-and-second part, remembered: a report formats several times per message,
-    and a capture's messages fall into few distinct seconds."""
+    """The date-and-second part (remembered by :func:`packet_time`'s templates)."""
     return _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
