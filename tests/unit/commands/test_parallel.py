@@ -73,22 +73,88 @@ def test_default_jobs_follow_the_file_size(tmp_path: Path) -> None:
 def test_worker_pipes_are_widened_where_the_system_allows() -> None:
     """A worker's batch (some 400 KB of NDJSON) fits the pipe: fewer stalls and wake-ups
     (tlslens.parallel._widen); elsewhere the default pipe stays and nothing fails."""
-    import multiprocessing as mp
-
     from tlslens.parallel import PIPE_SIZE, _widen
 
     fcntl = pytest.importorskip("fcntl")
-    recv, send = mp.get_context("fork").Pipe(duplex=False)
+    import os
+
+    recv, send = os.pipe()
     try:
         _widen(recv)
-        size = fcntl.fcntl(recv.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
+        size = fcntl.fcntl(recv, getattr(fcntl, "F_GETPIPE_SZ", 1032))
         limit_file = Path("/proc/sys/fs/pipe-max-size")
         if not limit_file.exists() or int(limit_file.read_text()) < PIPE_SIZE:
             pytest.skip("this system does not allow pipes of PIPE_SIZE")
         assert size >= PIPE_SIZE
-        send.send_bytes(b"x" * (PIPE_SIZE // 2))  # no reader yet: must not block
-        assert len(recv.recv_bytes()) == PIPE_SIZE // 2
+        os.write(send, b"x" * (PIPE_SIZE // 2))  # no reader yet: must not block
+        assert len(os.read(recv, PIPE_SIZE)) == PIPE_SIZE // 2
     finally:
-        recv.close()
-        send.close()
-    _widen(recv)  # a closed connection: ignored
+        os.close(recv)
+        os.close(send)
+    _widen(recv)  # a closed descriptor: ignored
+
+
+@pytest.fixture(scope="module")
+def six_connections(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six real handshakes (TLS 1.2 and 1.3, one after another) on six client ports."""
+    from tests import pcapwriter as pw
+    from tests.tlsbytes import frame_of, tcp_segments, tls12, tls13
+
+    frames = []
+    for i in range(6):
+        recording = (tls12, tls13)[i % 2]()
+        frames += [frame_of(seg, (40000 + i, 443)) for seg in tcp_segments(recording.flights)]
+    path = tmp_path_factory.mktemp("parallel") / "six.pcap"
+    path.write_bytes(pw.pcap_bytes(frames))
+    return path
+
+
+def _rendered(capture, render, token, jobs):  # type: ignore[no-untyped-def]
+    from tlslens.parallel import iter_rendered
+    from tlslens.pipeline import Options, RunState
+
+    run = RunState()
+    texts = list(iter_rendered(str(capture), jobs, run, Options(), render, token))
+    return texts, run.tls_connections
+
+
+@pytest.mark.skipif(not parallel_possible(str(CAPTURES[1]), 2), reason="no fork here")
+def test_worker_texts_cross_the_pipe_intact(six_connections: Path) -> None:
+    """Texts bigger than the pipe (partial writes), texts without the id, text that is
+    not ASCII (and a lone surrogate): the parent gets each exactly as one process made
+    it, with its final id where the sentinel was."""
+    def render(conn):  # type: ignore[no-untyped-def]
+        pad = "\u00e9\u4e2d\ud800" * (1_100_000 if conn.first_frame % 2 else 3)
+        if conn.client.port % 3 == 0:
+            return f"no id here {conn.first_frame} {pad}"
+        return f"{conn.first_frame} #{conn.id} {pad}"
+
+    one, count = _rendered(six_connections, render, lambda n: f"#{n}", 1)
+    two, count2 = _rendered(six_connections, render, lambda n: f"#{n}", 3)
+    assert count == count2 == len(one) == 6
+    assert two == one
+    # bytes texts take the same way (the NDJSON lines)
+    one_b, _ = _rendered(six_connections, lambda c: render(c).encode("utf-8", "surrogatepass"),
+                         lambda n: b"#%d" % n, 1)
+    two_b, _ = _rendered(six_connections, lambda c: render(c).encode("utf-8", "surrogatepass"),
+                         lambda n: b"#%d" % n, 2)
+    assert two_b == one_b == [t.encode("utf-8", "surrogatepass") for t in one]
+
+
+@pytest.mark.skipif(not parallel_possible(str(CAPTURES[1]), 2), reason="no fork here")
+def test_a_worker_error_is_raised_in_the_parent(six_connections: Path) -> None:
+    class Unpicklable(Exception):
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            raise TypeError("not picklable")
+
+    def fails(conn):  # type: ignore[no-untyped-def]
+        raise ValueError(f"render failed at frame {conn.first_frame}")
+
+    with pytest.raises(ValueError, match="render failed at frame"):
+        _rendered(six_connections, fails, str, 2)
+
+    def fails_oddly(conn):  # type: ignore[no-untyped-def]
+        raise Unpicklable("odd")
+
+    with pytest.raises(RuntimeError, match="Unpicklable: odd"):
+        _rendered(six_connections, fails_oddly, str, 2)
