@@ -311,3 +311,22 @@ def test_instruction_counts_repeat_and_tell_the_modes_apart() -> None:
     command, lines = instructions.count(seed, "fingerprint", cli=True)
     assert lines == 1  # its one connection, counted in the command's output
     assert command > first  # the command line adds start-up and output
+
+
+def test_parent_cpu_splits_the_parent_from_its_workers(tmp_path: Path) -> None:
+    """parent_cpu.py runs the command itself (its output as tlslens writes it) and names
+    the parent's CPU and the workers' apart; with --jobs 1 there are no workers."""
+    seed = Path(__file__).resolve().parents[1] / "fixtures" / "seed" / "seed.pcap"
+    script = str(BENCH / "parent_cpu.py")
+    outputs = []
+    for jobs in ("2", "1"):
+        out = tmp_path / f"jobs{jobs}.ndjson"
+        done = subprocess.run([sys.executable, script, "analyze", str(seed), "--format",
+                               "ndjson", "--jobs", jobs, "-q", "-o", str(out)],
+                              capture_output=True, text=True, check=True)
+        line = done.stderr.strip().splitlines()[-1]
+        assert line.startswith("wall ") and "parent CPU" in line, line
+        workers = float(line.rsplit("workers CPU ", 1)[1].split()[0])
+        assert (workers > 0) == (jobs == "2"), line
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == 1
