@@ -242,10 +242,17 @@ def fingerprint_row(conn_id: int, flow: Flow, session: TlsSession) -> Fingerprin
 def _judge() -> Any:
     """The certificate, verification, findings and eSIM modules, imported on first use:
     ``tlslens fingerprint`` never needs them, and importing them (cryptography's X.509,
-    the rule tables) is about a third of its start-up."""
-    from tlslens.analysis import _judging
+    the rule tables) is about a third of its start-up. Remembered after that (an import
+    statement per call costs as much as the rest of this function's callers' lookups)."""
+    global _JUDGING
+    if _JUDGING is None:
+        from tlslens.analysis import _judging
 
-    return _judging
+        _JUDGING = _judging
+    return _JUDGING
+
+
+_JUDGING: Any = None
 
 
 def _decryption(session: TlsSession, anomalies: list[Anomaly]

@@ -18,6 +18,8 @@ from tlslens.analysis.esim import localized as esim_localized
 from tlslens.analysis.model import AnalysisResult, TlsConnection
 from tlslens.registry import coded, name, version_name
 from tlslens.report import json_fragments
+from tlslens.report.i18n import translator
+from tlslens.report.messages.findings import finding_text, verdict_summary
 from tlslens.report.safe import json_safe, json_safe_bytes
 from tlslens.tls import messages as m
 from tlslens.tls.extensions import dn_rfc4514, wire_text
@@ -302,9 +304,6 @@ def connection_json(c: TlsConnection, lang: str = "en") -> bytes:
 
 
 def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any]:
-    from tlslens.report.i18n import translator
-    from tlslens.report.messages.findings import finding_text, verdict_summary
-
     t = translator(lang)
     entry_exts = c.certificate_entry_extensions
     cert_dicts = [parts.certificate(cert, entry_exts[i] if i < len(entry_exts) else ())

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tlslens.analysis.model import Term
+
 EN: dict[str, str] = {
     # -- findings ------------------------------------------------------------------------
     "finding.legacy-protocol.title": "legacy protocol {version}",
@@ -421,8 +423,6 @@ ZH: dict[str, str] = {
 
 def render_value(value: Any, t: Any) -> str:
     """A param in the report language: Terms are translated, tuples become lists."""
-    from tlslens.analysis.model import Term
-
     if isinstance(value, (Term, tuple)):
         # remembered: the same terms and lists come back in connection after connection
         # (the sides of random-not-time, a session's kind) while the finding around them
@@ -432,8 +432,6 @@ def render_value(value: Any, t: Any) -> str:
 
 
 def _render_compound(value: Any, t: Any) -> str:
-    from tlslens.analysis.model import Term
-
     if isinstance(value, Term):
         return t(value.key, **{k: render_value(v, t) for k, v in value.params})
     return t("sep.list").join(render_value(v, t) for v in value)  # type: ignore[no-any-return]
