@@ -3,5 +3,6 @@ is imported only when a connection is judged (see ``build._judge``)."""
 
 from tlslens.analysis.assess import conclusion, verification
 from tlslens.analysis.esim import esim_for
+from tlslens.x509.certs import summarize_certificate
 
-__all__ = ["conclusion", "esim_for", "verification"]
+__all__ = ["conclusion", "esim_for", "summarize_certificate", "verification"]

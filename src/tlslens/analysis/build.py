@@ -47,8 +47,7 @@ def _client_side(flow: Flow, session: TlsSession) -> tuple[int, bool]:
 
 
 def _certs(msg: m.CertificateMsg, anomalies: list[Anomaly], frame: int | None) -> tuple[Any, ...]:
-    from tlslens.x509.certs import summarize_certificate  # (see _judge)
-
+    summarize_certificate = _judge().summarize_certificate
     out = []
     for i, entry in enumerate(msg.entries):
         summary = summarize_certificate(entry.der)

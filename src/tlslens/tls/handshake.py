@@ -16,7 +16,11 @@ from typing import Any
 from tlslens.tls import messages as m
 from tlslens.tls.extensions import _decode_cached, decode_paths, parse_extensions
 from tlslens.tls.reader import DecodeError, Reader
-from tlslens.tls.views import client_hello_views, server_hello_views
+from tlslens.tls.views import (
+    certificate_request_views,
+    client_hello_views,
+    server_hello_views,
+)
 
 #: A message body longer than this is not parsed (anomaly tls.hs.too_long).
 MAX_HANDSHAKE_LENGTH = 1 << 20
@@ -246,8 +250,6 @@ def parse_certificate_request(r: Reader, ctx: ParseContext) -> m.CertificateRequ
         exts, problems = parse_extensions(raw, "certificate_request")
         ctx.problems.extend(problems)
         _trailing(r, ctx, "CertificateRequest")
-        from tlslens.tls.views import certificate_request_views
-
         algs13, cas13 = certificate_request_views(exts)
         return m.CertificateRequest((), algs13, cas13, context, exts)
     types = tuple(r.u8_list(1, "certificate_types"))
