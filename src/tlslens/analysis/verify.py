@@ -90,6 +90,26 @@ def _rsa_md5_sha1(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> bool:
     return block == expected
 
 
+# The algorithm objects a verification is given, made once: they hold no state, and
+# making an ECDSA one costs a microsecond (an import inside its __init__) per connection.
+_PKCS1V15 = padding.PKCS1v15()
+
+
+@functools.cache
+def _hash(hash_cls: type[hashes.HashAlgorithm]) -> hashes.HashAlgorithm:
+    return hash_cls()
+
+
+@functools.cache
+def _ecdsa(hash_cls: type[hashes.HashAlgorithm]) -> ec.ECDSA:
+    return ec.ECDSA(hash_cls())
+
+
+@functools.cache
+def _pss(hash_cls: type[hashes.HashAlgorithm]) -> padding.PSS:
+    return padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls.digest_size)
+
+
 def verify_signature(key: object, scheme: int | None, signature: bytes,
                      data: bytes) -> bool | None:
     """Does ``signature`` over ``data`` verify with ``key``?
@@ -113,14 +133,13 @@ def verify_signature(key: object, scheme: int | None, signature: bytes,
             return None
         kind, hash_cls = parts
         if kind == "rsa" and isinstance(key, rsa.RSAPublicKey) and hash_cls:
-            key.verify(signature, data, padding.PKCS1v15(), hash_cls())
+            key.verify(signature, data, _PKCS1V15, _hash(hash_cls))
         elif kind == "pss" and isinstance(key, rsa.RSAPublicKey) and hash_cls:
-            pss = padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls.digest_size)
-            key.verify(signature, data, pss, hash_cls())
+            key.verify(signature, data, _pss(hash_cls), _hash(hash_cls))
         elif kind == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey) and hash_cls:
-            key.verify(signature, data, ec.ECDSA(hash_cls()))
+            key.verify(signature, data, _ecdsa(hash_cls))
         elif kind == "dsa" and isinstance(key, dsa.DSAPublicKey) and hash_cls:
-            key.verify(signature, data, hash_cls())
+            key.verify(signature, data, _hash(hash_cls))
         elif (kind == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey)) or (
                 kind == "ed448" and isinstance(key, ed448.Ed448PublicKey)):
             key.verify(signature, data)
