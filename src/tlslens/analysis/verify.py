@@ -110,6 +110,20 @@ def _pss(hash_cls: type[hashes.HashAlgorithm]) -> padding.PSS:
     return padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls.digest_size)
 
 
+@functools.cache
+def _key_kind(key_type: type) -> str | None:
+    """rsa | dsa | ecdsa | ed25519 | ed448 for a public key class, None for others.
+
+    By class, remembered: the isinstance checks against cryptography's abstract key
+    classes go through ABCMeta each time, and a capture has two or three key classes."""
+    for kind, cls in (("rsa", rsa.RSAPublicKey), ("dsa", dsa.DSAPublicKey),
+                      ("ecdsa", ec.EllipticCurvePublicKey),
+                      ("ed25519", ed25519.Ed25519PublicKey), ("ed448", ed448.Ed448PublicKey)):
+        if issubclass(key_type, cls):
+            return kind
+    return None
+
+
 def verify_signature(key: object, scheme: int | None, signature: bytes,
                      data: bytes) -> bool | None:
     """Does ``signature`` over ``data`` verify with ``key``?
@@ -132,17 +146,17 @@ def verify_signature(key: object, scheme: int | None, signature: bytes,
         if parts is None:
             return None
         kind, hash_cls = parts
-        if kind == "rsa" and isinstance(key, rsa.RSAPublicKey) and hash_cls:
-            key.verify(signature, data, _PKCS1V15, _hash(hash_cls))
-        elif kind == "pss" and isinstance(key, rsa.RSAPublicKey) and hash_cls:
-            key.verify(signature, data, _pss(hash_cls), _hash(hash_cls))
-        elif kind == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey) and hash_cls:
-            key.verify(signature, data, _ecdsa(hash_cls))
-        elif kind == "dsa" and isinstance(key, dsa.DSAPublicKey) and hash_cls:
-            key.verify(signature, data, _hash(hash_cls))
-        elif (kind == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey)) or (
-                kind == "ed448" and isinstance(key, ed448.Ed448PublicKey)):
-            key.verify(signature, data)
+        key_kind = _key_kind(type(key))  # type: ignore[arg-type]  # (a class is hashable)
+        if kind == "rsa" and key_kind == "rsa" and hash_cls:
+            key.verify(signature, data, _PKCS1V15, _hash(hash_cls))  # type: ignore[attr-defined]
+        elif kind == "pss" and key_kind == "rsa" and hash_cls:
+            key.verify(signature, data, _pss(hash_cls), _hash(hash_cls))  # type: ignore[attr-defined]
+        elif kind == "ecdsa" and key_kind == "ecdsa" and hash_cls:
+            key.verify(signature, data, _ecdsa(hash_cls))  # type: ignore[attr-defined]
+        elif kind == "dsa" and key_kind == "dsa" and hash_cls:
+            key.verify(signature, data, _hash(hash_cls))  # type: ignore[attr-defined]
+        elif kind in ("ed25519", "ed448") and key_kind == kind:
+            key.verify(signature, data)  # type: ignore[attr-defined]
         else:
             return None
     except InvalidSignature:

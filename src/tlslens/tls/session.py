@@ -87,6 +87,9 @@ class Entry(NamedTuple):
     decrypted: bool = False
 
 
+_new_entry = tuple.__new__
+
+
 class AlertEntry(NamedTuple):
     side: int
     frame: int
@@ -308,8 +311,10 @@ class TlsSession:
         if self._decrypting:
             encrypted = decrypted = True
         if len(self.state.entries) < MAX_MESSAGES:
-            self.state.entries.append(Entry(side, kind, length, frame, ts_ns, encrypted,
-                                            decrypted))
+            # (tuple.__new__: the NamedTuple's own __new__ is a Python function; a dozen
+            # entries a connection)
+            self.state.entries.append(_new_entry(Entry, (side, kind, length, frame, ts_ns,
+                                                         encrypted, decrypted)))
         elif len(self.state.entries) == MAX_MESSAGES:
             self.state.entries.append(Entry(side, "limit", 0, frame, ts_ns, False))
             self.state.anomalies.append(Anomaly("limit.reached",
