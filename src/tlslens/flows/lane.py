@@ -127,7 +127,7 @@ class FastLane:
             return
         for d in flow.dirs:  # nobody looks at these bytes again: no compare copies
             d.compare = False
-            d.retained = b""
+            d.forget_retained()
         self.entries[keys[0]] = (flow, 0, True)
         self.entries[keys[1]] = (flow, 1, True)
 
@@ -272,4 +272,4 @@ class FastLane:
         if d.compare and getattr(consumer, "handshake_done", False):
             for x in flow.dirs:  # past the handshake: no retransmission comparison
                 x.compare = False
-                x.retained = b""
+                x.forget_retained()

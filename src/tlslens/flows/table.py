@@ -103,7 +103,7 @@ class Flow:
         order, and must still carry them (the list is capped)."""
         self.consumer = None
         for d in self.dirs:
-            d.retained = b""
+            d.forget_retained()
             d.pending.clear()
             d.pending_bytes = 0
 
@@ -251,7 +251,7 @@ class FlowTable:
                 # Past the handshake nobody looks at retransmitted bytes: stop keeping them.
                 for x in dirs:
                     x.compare = False
-                    x.retained = b""
+                    x.forget_retained()
         if flags & FIN:
             flow.fin[side] = True
         if flags & RST:
