@@ -299,11 +299,15 @@ class FlowTable:
     def _sweep(self, now_ns: int) -> None:
         self._since_sweep = 0
         self._swept_ns = now_ns
+        # Every lingering connection is visited (tens of thousands on a dense capture):
+        # the limits are computed once.
+        expired = now_ns - CLOSED_LINGER_NS  # closed before this: forgotten
+        idle = now_ns - IDLE_TIMEOUT_NS  # nothing seen since this: ended
         for flow in list(self.flows.values()):
             if isinstance(flow, Ended) or flow.done:
-                if now_ns - flow.closed_ts > CLOSED_LINGER_NS:
+                if flow.closed_ts < expired:
                     self._forget(flow)
-            elif now_ns - flow.last_ts > IDLE_TIMEOUT_NS:
+            elif flow.last_ts < idle:
                 self._end(flow)
 
     def finish(self) -> None:
