@@ -241,8 +241,9 @@ def fingerprint_row(conn_id: int, flow: Flow, session: TlsSession) -> Fingerprin
 def _judge() -> Any:
     """The certificate, verification, findings and eSIM modules, imported on first use:
     ``tlslens fingerprint`` never needs them, and importing them (cryptography's X.509,
-    the rule tables) is about a third of its start-up. Remembered after that (an import
-    statement per call costs as much as the rest of this function's callers' lookups)."""
+    the rule tables) is about a third of its start-up. Remembered after the first call:
+    ``from package import module`` in a function runs importlib's Python code each time,
+    and this is called several times a connection."""
     global _JUDGING
     if _JUDGING is None:
         from tlslens.analysis import _judging
