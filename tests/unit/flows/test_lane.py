@@ -146,6 +146,15 @@ def _lane_counts(variants: dict[str, list[Seg]], lane_count: list[int]
     return counts
 
 
+def _assert_lane_took_the_packet(counts: dict[str, list[int]], taken: str,
+                                 before: str) -> None:
+    """Variant ``taken`` is ``before`` plus one packet the lane took: 2 more outputs
+    (report, fingerprints) on the Python lane and, when built, on the compiled walk."""
+    assert counts[taken][1] - counts[before][1] == 2
+    if COMPILED:
+        assert counts[taken][2] - counts[before][2] == 2
+
+
 @pytest.mark.parametrize("make", [tls12, tls13])
 def test_the_first_fin_takes_the_lane_and_the_closing_one_does_not(
         make, lane_count: list[int]) -> None:  # type: ignore[no-untyped-def]
@@ -162,11 +171,8 @@ def test_the_first_fin_takes_the_lane_and_the_closing_one_does_not(
         "first FIN with data": [*segs[:fins[0]], segs[fins[0]]._replace(payload=b"\x00")],
     }
     counts = _lane_counts(variants, lane_count)
-    # 2 outputs (report, fingerprints) per way: the first FIN adds 2 to the Python lane's
-    # count and, when built, 2 to the compiled walk's; the closing FIN adds nothing.
-    assert counts["first FIN"][1] - counts["no FIN"][1] == 2
-    if COMPILED:
-        assert counts["first FIN"][2] - counts["no FIN"][2] == 2
+    # the first FIN is the lane's; the closing FIN adds nothing
+    _assert_lane_took_the_packet(counts, "first FIN", "no FIN")
     assert counts["both FINs"] == counts["first FIN"]
     assert counts["first FIN with data"] == counts["no FIN"]
 
@@ -186,10 +192,7 @@ def test_the_synack_takes_the_lane(make, lane_count: list[int]) -> None:  # type
         "SYN twice, SYN/ACK twice": [segs[0], segs[0], segs[1], segs[1], *segs[2:]],
     }
     counts = _lane_counts(variants, lane_count)
-    # 2 outputs (report, fingerprints) per way
-    assert counts["SYN, SYN/ACK"][1] - counts["SYN only"][1] == 2
-    if COMPILED:
-        assert counts["SYN, SYN/ACK"][2] - counts["SYN only"][2] == 2
+    _assert_lane_took_the_packet(counts, "SYN, SYN/ACK", "SYN only")
     assert counts["SYN/ACK with data"] == counts["SYN only"]
     assert counts["SYN/ACK with RST"] == counts["SYN only"]
 
