@@ -7,8 +7,9 @@ from building means a hand-built connection (a test, a replayed JSON) is judged 
 exactly the same code as a captured one.
 
 build.py calls the two halves itself (:func:`verification` before it creates the
-connection, :func:`conclusion` after), so a captured connection is created twice rather
-than three times; the steps and their order are the same as :func:`assess`'s.
+connection, :func:`conclusion` after, filling its findings and verdict in), so a captured
+connection is created once rather than three times; the steps and their order are the
+same as :func:`assess`'s.
 """
 
 from __future__ import annotations

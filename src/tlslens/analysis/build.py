@@ -2,7 +2,8 @@
 
 This is where flow facts (endpoints, SYN) and session facts (hellos, messages) meet:
 roles are settled, certificates summarised, fingerprints computed; then analysis.assess
-verifies, finds and judges (its two halves, so that the connection is created only twice).
+verifies, finds and judges (its two halves, so that the connection is created once: its
+conclusion is filled in before it leaves the builder).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from tlslens.analysis.model import (
     MessageLine,
     TlsConnection,
     Verdict,
-    evolve,
 )
 from tlslens.anomalies import Anomaly
 from tlslens.flows.table import Flow
@@ -104,17 +104,14 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     client_side, inferred = _client_side(flow, session)
     session.client_side = client_side
 
-    def direction(side: int) -> str:
-        return "client" if side == client_side else "server"
-
     anomalies: list[Anomaly] = list(flow.anomalies) + list(st.anomalies)
     if not flow.syn_seen and not flow.synack_seen:
         anomalies.insert(0, Anomaly("tcp.midstream", "no SYN: the capture starts inside "
                                     "this connection", flow.first_frame))
     # The fingerprint path reads neither the message ladder nor the history.
     entries = () if hellos_only else st.entries
-    # (each entry's side named through a pair, not direction(): a dozen entries a
-    # connection; sides are 0 and 1)
+    # Each side's name ("client"/"server") by side number (0 or 1): a lookup, not a
+    # call, for the dozen entries of a connection.
     names = ("client", "server") if client_side == 0 else ("server", "client")
     messages = tuple([MessageLine(e.frame, e.ts_ns, names[e.side], e.type, e.length,
                                   e.encrypted, e.decrypted) for e in entries
@@ -122,8 +119,8 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     letters = (_HISTORY_UPPER, HISTORY_LETTERS) if client_side == 0 else (HISTORY_LETTERS,
                                                                           _HISTORY_UPPER)
     history = "".join([letters[e.side].get(e.type, "?") for e in entries[:200]])
-    client_hellos = tuple(HelloRecord(f, "client", ch) for f, ch in st.client_hellos)
-    server_hellos = tuple(HelloRecord(f, "server", sh) for f, sh in st.server_hellos)
+    client_hellos = tuple([HelloRecord(f, "client", ch) for f, ch in st.client_hellos])
+    server_hellos = tuple([HelloRecord(f, "server", sh) for f, sh in st.server_hellos])
 
     version = session.version
     final_sh = next((sh for _, sh in reversed(st.server_hellos)
@@ -135,10 +132,10 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     entry_exts: tuple[tuple[m.Extension, ...], ...] = ()
     client_certs: tuple[Any, ...] | None = None
     for side, msg in () if hellos_only else st.certificates:
-        if direction(side) == "server" and not server_certs:
+        if side != client_side and not server_certs:
             server_certs = _certs(msg, anomalies, None)
             entry_exts = tuple(e.extensions for e in msg.entries)
-        elif direction(side) == "client" and client_certs is None:
+        elif side == client_side and client_certs is None:
             client_certs = _certs(msg, anomalies, None)
     if final_sh is not None and final_sh.sslv2_certificate and not hellos_only:
         server_certs = _certs(m.CertificateMsg(None, (m.CertificateEntry(
@@ -159,16 +156,16 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     else:
         state = "incomplete"
 
-    hello_fps = tuple(client_fingerprints(ch) for _, ch in st.client_hellos)
-    sh_fps = tuple(server_fingerprints(sh) for _, sh in st.server_hellos)
+    hello_fps = tuple([client_fingerprints(ch) for _, ch in st.client_hellos])
+    sh_fps = tuple([server_fingerprints(sh) for _, sh in st.server_hellos])
     # The connection's fingerprints are the first hellos' (computed once, above).
     fps = hello_fps[0] if hello_fps else connection_fingerprints(None, None)
     if sh_fps:
         fps = with_server(fps, sh_fps[0])
 
-    app = {direction(s): session.application_data(s) for s in (0, 1)}
+    app = {names[0]: session.application_data(0), names[1]: session.application_data(1)}
     decryption, cv_valid = _decryption(session, anomalies)
-    alerts = tuple(AlertLine(a.frame, a.ts_ns, direction(a.side), a.level, a.description,
+    alerts = tuple(AlertLine(a.frame, a.ts_ns, names[a.side], a.level, a.description,
                              a.encrypted, a.decrypted) for a in st.alerts)
     (ip0, port0), (ip1, port1) = flow.endpoints
     ends = {0: Endpoint(ip0, port0), 1: Endpoint(ip1, port1)}
@@ -189,7 +186,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
         client_certificates=client_certs, certificate_request=st.certificate_request,
         server_key_exchange=st.server_key_exchange,
         client_key_exchange=st.client_key_exchange,
-        certificate_verify=tuple((direction(s), cv, cv_valid[i] if i < len(cv_valid) else None)
+        certificate_verify=tuple((names[s], cv, cv_valid[i] if i < len(cv_valid) else None)
                                  for i, (s, cv) in enumerate(st.certificate_verify)),
         new_session_tickets=tuple(st.new_session_tickets),
         certificate_status=st.certificate_status, ocsp=ocsp,
@@ -204,7 +201,20 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     # reads no verification field, and its findings come after the rules' own.
     judge = _judge()
     esim, esim_findings = judge.esim_for(conn)
-    return evolve(conn, esim=esim, **judge.conclusion(conn, esim_findings))
+    _fill(conn, esim=esim, **judge.conclusion(conn, esim_findings))
+    return conn
+
+
+def _fill(conn: TlsConnection, **fields: Any) -> None:
+    """Set fields of a frozen connection that has not left the builder: what
+    ``evolve(conn, **fields)`` returns, without making a second ~45-field connection (a
+    visible cost per connection). Safe because nothing else holds ``conn`` yet; esim_for
+    and conclusion read it before, as they would have read the original."""
+    for name, value in fields.items():
+        _SET(conn, name, value)
+
+
+_SET = object.__setattr__
 
 
 class FingerprintRow(NamedTuple):
