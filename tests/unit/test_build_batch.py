@@ -1,0 +1,106 @@
+"""Connections built a few at a time (``Options.build_batch``): the same connections, in
+the same order, with the same ids, whatever the batch; streams still get each connection
+as soon as it is known."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import pcapwriter as pw
+from tests import tlsbytes as tb
+from tlslens import pipeline
+from tlslens.pipeline import BUILD_BATCH, Options, RunState, iter_connections
+
+#: Connections in the capture: more than two batches, and not a multiple of one.
+COUNT = 2 * BUILD_BATCH + 5
+
+
+def _frames() -> list[bytes]:
+    """COUNT real handshakes (TLS 1.2 and 1.3 in turn), interleaved in pairs so that the
+    second of each pair ends before the first: connections end out of order."""
+    frames: list[bytes] = []
+    for pair in range(0, COUNT, 2):
+        convs = []
+        for i in range(pair, min(pair + 2, COUNT)):
+            rec = tb.tls12() if i % 2 == 0 else tb.tls13()
+            convs.append([tb.frame_of(s, (40000 + i, 443)) for s in tb.tcp_segments(rec.flights)])
+        if len(convs) == 2:
+            first, second = convs
+            frames += first[:4] + second + first[4:]
+        else:
+            frames += convs[0]
+    return frames
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("batch") / "many.pcap"
+    pw.write_pcap(path, [(pw.BASE_TS_NS + i * 1000, f) for i, f in enumerate(_frames())])
+    return path
+
+
+def _docs(source: Any, batch: int | None) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in iter_connections(source, RunState(),
+                                                  Options(build_batch=batch))]
+
+
+def test_every_batch_size_gives_the_same_connections(capture: Path) -> None:
+    one = _docs(str(capture), 1)
+    assert [d["id"] for d in one] == list(range(COUNT))
+    # first-packet order, not end order: the pairs' second connections ended first
+    assert [d["client"]["port"] for d in one] == [40000 + i for i in range(COUNT)]
+    for batch in (2, 3, BUILD_BATCH, None, COUNT + 10):
+        assert _docs(str(capture), batch) == one, batch
+    assert _docs(io.BytesIO(capture.read_bytes()), None) == one
+
+
+def test_a_file_path_is_built_in_batches_a_stream_one_by_one(capture: Path) -> None:
+    assert pipeline._build_batch(str(capture), Options()) == BUILD_BATCH
+    assert pipeline._build_batch("-", Options()) == 1
+    assert pipeline._build_batch(io.BytesIO(b""), Options()) == 1
+    assert pipeline._build_batch(str(capture), Options(build_batch=0)) == 1
+    assert pipeline._build_batch("-", Options(build_batch=4)) == 4
+
+
+def test_stream_hands_out_a_connection_before_the_next_one_starts(capture: Path) -> None:
+    """From a stream (standard input, a live capture), each connection comes out as soon
+    as it and every earlier one have ended, not when a batch is full."""
+    data = capture.read_bytes()
+
+    class Pipe(io.BytesIO):
+        """Gives at most 1 KiB a read, as a pipe with little in it would."""
+
+        def read1(self, n: int = -1, /) -> bytes:
+            return super().read1(min(n, 1024) if n >= 0 else 1024)
+
+    source = Pipe(data)
+    it = iter_connections(source, RunState(), Options())
+    assert next(it).id == 0
+    # read so far: the first pair's connections (the second ended before the first),
+    # and at most the next one's start; far from a batch's worth of connections
+    assert source.tell() < 3 * len(data) // COUNT
+    assert sum(1 for _ in it) == COUNT - 1
+
+
+def test_a_build_error_in_a_batch_is_that_connection_alone(capture: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    real = pipeline.build_connection
+    calls = [0]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 5:
+            raise ValueError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_connection", flaky)
+    conns = list(iter_connections(str(capture), RunState(), Options()))
+    assert [c.id for c in conns] == list(range(COUNT))
+    broken = [c.id for c in conns if any(a.id == "internal.error" for a in c.anomalies)]
+    assert broken == [4]
+    assert all(c.state == "complete" for c in conns if c.id != 4)
