@@ -103,8 +103,10 @@ class Anomaly:
         return CATALOGUE.get(self.id, ("warning", ""))[0]
 
     def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "severity": self.severity, "detail": self.detail,
-                "frame": self.frame}
+        # keys in sorted order: reports are written with sorted keys, and orjson sorts
+        # a dict already in order in one pass (tlslens.report.json_report.connection_json)
+        return {"detail": self.detail, "frame": self.frame, "id": self.id,
+                "severity": self.severity}
 
 
 #: Anomalies kept per list (one connection, or one layer of the capture) by default.
