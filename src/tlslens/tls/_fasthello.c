@@ -134,25 +134,75 @@ static PyObject *opaque(Cur *c, int lenlen) {
     return bytes_of(c, n);
 }
 
+/* The number lists of the hellos (cipher suites, groups, signature algorithms, versions,
+ * point formats), one tuple per distinct list: a capture's hellos come from a handful of
+ * client configurations, so the same lists recur thousands of times. Sharing the tuple
+ * saves making its integers, and every cache keyed by such a list afterwards (the
+ * fingerprints, the report's code lists, the GREASE rule) compares it with its own key
+ * by identity instead of item by item. Tuples are immutable: sharing one changes no
+ * value. Keyed by the list's wire bytes after a tag byte (u8 or u16 items); lists longer
+ * than INTERN_MAX_BYTES are not kept, and the table is emptied when it is full, so a
+ * hostile capture of all-different lists costs what it did without the table. */
+#define INTERN_MAX_BYTES 512
+#define INTERN_MAX_LISTS 4096
+static PyObject *interned_lists; /* dict: bytes -> tuple */
+
+/* The interned tuple of the items at p[0:len] (item_size 1 or 2), made on first use. */
+static PyObject *number_tuple(const unsigned char *p, Py_ssize_t len, int item_size) {
+    PyObject *key = NULL;
+    if (len <= INTERN_MAX_BYTES) {
+        key = PyBytes_FromStringAndSize(NULL, len + 1);
+        if (key == NULL)
+            return NULL;
+        char *k = PyBytes_AS_STRING(key);
+        k[0] = (char)item_size;
+        memcpy(k + 1, p, (size_t)len);
+        PyObject *hit = PyDict_GetItemWithError(interned_lists, key);
+        if (hit != NULL) {
+            Py_DECREF(key);
+            Py_INCREF(hit);
+            return hit;
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            return NULL;
+        }
+    }
+    Py_ssize_t n = len / item_size;
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL) {
+        Py_XDECREF(key);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const unsigned char *q = p + item_size * i;
+        PyObject *v = PyLong_FromLong(item_size == 2 ? ((long)q[0] << 8) | q[1] : q[0]);
+        if (v == NULL) {
+            Py_DECREF(t);
+            Py_XDECREF(key);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    if (key != NULL) {
+        if (PyDict_GET_SIZE(interned_lists) >= INTERN_MAX_LISTS)
+            PyDict_Clear(interned_lists);
+        int r = PyDict_SetItem(interned_lists, key, t);
+        Py_DECREF(key);
+        if (r < 0) {
+            Py_DECREF(t);
+            return NULL;
+        }
+    }
+    return t;
+}
+
 /* Reader.u16_list(lenlen): a tuple of big-endian uint16; an odd length gives up. */
 static PyObject *u16_tuple(Cur *c, int lenlen) {
     Cur s;
     if (!span(c, lenlen, &s) || (s.end - s.pos) % 2)
         return GIVE_UP;
-    Py_ssize_t n = (s.end - s.pos) / 2;
-    PyObject *t = PyTuple_New(n);
-    if (t == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const unsigned char *q = s.p + s.pos + 2 * i;
-        PyObject *v = PyLong_FromLong(((long)q[0] << 8) | q[1]);
-        if (v == NULL) {
-            Py_DECREF(t);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, i, v);
-    }
-    return t;
+    return number_tuple(s.p + s.pos, s.end - s.pos, 2);
 }
 
 /* Reader.u8_list(1). */
@@ -160,19 +210,7 @@ static PyObject *u8_tuple(Cur *c) {
     Cur s;
     if (!span(c, 1, &s))
         return GIVE_UP;
-    Py_ssize_t n = s.end - s.pos;
-    PyObject *t = PyTuple_New(n);
-    if (t == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *v = PyLong_FromLong(s.p[s.pos + i]);
-        if (v == NULL) {
-            Py_DECREF(t);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, i, v);
-    }
-    return t;
+    return number_tuple(s.p + s.pos, s.end - s.pos, 1);
 }
 
 /* tlslens.tls.extensions.wire_text: UTF-8 with undecodable bytes as \xNN. */
@@ -720,7 +758,9 @@ PyMODINIT_FUNC PyInit__fasthello(void) {
     s_hrr_ctx = PyUnicode_InternFromString("hello_retry_request");
     s_empty_bytes = PyBytes_FromStringAndSize(NULL, 0);
     s_empty_tuple = PyTuple_New(0);
-    if (!s_client_ctx || !s_server_ctx || !s_hrr_ctx || !s_empty_bytes || !s_empty_tuple)
+    interned_lists = PyDict_New();
+    if (!s_client_ctx || !s_server_ctx || !s_hrr_ctx || !s_empty_bytes || !s_empty_tuple ||
+        !interned_lists)
         return NULL;
     return PyModule_Create(&moduledef);
 }

@@ -209,6 +209,36 @@ def test_the_clean_shapes_are_read_in_c() -> None:
                                                                       (0x0304,))
 
 
+def test_recurring_number_lists_are_one_shared_tuple() -> None:
+    """The same list on the wire gives the same tuple object (later caches then compare
+    by identity); u8 and u16 lists of the same bytes stay apart; a list longer than the
+    table keeps (512 bytes) is made afresh each time, with the same values."""
+    suites = bytes.fromhex("130113021303c02bc02f")
+    groups = _ext(10, b"\x00\x04\x00\x1d\x00\x17")
+    formats = _ext(11, b"\x02\x00\x1d")  # the bytes 00 1d, read as two u8 items
+    one = _compiled(m.CLIENT_HELLO, _client_hello(groups + formats, suites), 0x0301, True)
+    two = _compiled(m.CLIENT_HELLO, _client_hello(groups + formats, suites), 0x0301, False)
+    assert isinstance(one, m.ClientHello) and isinstance(two, m.ClientHello)
+    assert one.cipher_suites is two.cipher_suites
+    assert one.supported_groups is two.supported_groups == (0x1D, 0x17)
+    assert one.ec_point_formats == (0, 0x1D) and one.ec_point_formats is two.ec_point_formats
+    long_suites = bytes(range(256)) * 2 + b"\x13\x01\x13\x02"  # 516 bytes
+    three = _compiled(m.CLIENT_HELLO, _client_hello(b"", long_suites), 0x0301, True)
+    four = _compiled(m.CLIENT_HELLO, _client_hello(b"", long_suites), 0x0301, True)
+    assert isinstance(three, m.ClientHello) and isinstance(four, m.ClientHello)
+    assert three.cipher_suites == four.cipher_suites and len(three.cipher_suites) == 258
+    assert three.cipher_suites is not four.cipher_suites
+    assert assert_agrees(m.CLIENT_HELLO, _client_hello(groups + formats, suites), 0x0301)
+    assert assert_agrees(m.CLIENT_HELLO, _client_hello(b"", long_suites), 0x0301)
+
+
+def test_many_different_lists_read_the_same_past_the_table_bound() -> None:
+    for i in range(5000):  # more distinct lists than the table keeps: it is emptied
+        suites = i.to_bytes(2, "big") + b"\x13\x01"
+        value = _compiled(m.CLIENT_HELLO, _client_hello(b"", suites), 0x0301, False)
+        assert isinstance(value, m.ClientHello) and value.cipher_suites == (i, 0x1301)
+
+
 def test_a_stale_build_for_other_classes_is_refused() -> None:
     from dataclasses import dataclass
 
