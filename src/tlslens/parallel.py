@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import io
+import mmap
 import multiprocessing as mp
 import os
 import pickle
@@ -30,6 +31,7 @@ from typing import TypeVar
 
 from tlslens.analysis.model import TlsConnection
 from tlslens.pipeline import Options, RunState, iter_connections
+from tlslens.writev import write_all
 
 #: Connections sent per message: large enough to amortise the pipe, small enough to
 #: keep the parent's memory flat while it waits for a slower worker.
@@ -46,6 +48,8 @@ IdToken = Callable[[int], Text]
 # The wire between a worker and the parent: frames of a kind byte and a payload length,
 #   T: texts. A count, then per text (first frame, offset of the sentinel id or -1,
 #      length), then the texts' UTF-8 bytes one after the other;
+#   R: texts in the worker's ring (see _Ring): the payload is the T payload's place there,
+#      (offset, length, the ring position after it);
 #   D: done, the pickled RunState;  E: error, the pickled exception.
 # Not multiprocessing's Connection: its recv() allocated and grew a buffer per message
 # and unpickled every text into a new object, then the parent searched each text for
@@ -56,6 +60,69 @@ IdToken = Callable[[int], Text]
 _FRAME = struct.Struct("<cI")
 _TEXT = struct.Struct("<QiI")
 _COUNT = struct.Struct("<I")
+_RING_PLACE = struct.Struct("<QQQ")
+_RELEASED = struct.Struct("<Q")
+
+#: Bytes of each worker's ring (shared memory between it and the parent).
+RING_SIZE = 4 << 20
+
+
+class _Ring:
+    """A worker's texts go through memory it shares with the parent, not through the pipe.
+
+    Why: through a pipe, 250 MB of NDJSON (the issue-9 capture) were copied into the
+    kernel by the workers and out again by the parent: some 0.1-0.2 s of system time, on the
+    two cores the workers need. Here a worker copies a batch of texts into its ring and
+    sends only its place (an R frame); the parent reads the texts where they are and,
+    once it has taken them, sends back how far the worker may write again (the ring
+    position after them, on a second pipe). Positions only grow; a batch that would
+    cross the end of the ring starts at its beginning instead. A batch bigger than the
+    ring goes through the pipe as before (a T frame)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.memory = mmap.mmap(-1, size)  # anonymous and shared: the fork keeps it
+        self.released_fd = -1  # the worker's end of the parent's "released up to" pipe
+        self.head = 0  # worker: the position after the last batch written
+        self.released = 0  # worker: the position the parent has released up to
+        self.gap = (0, 0)  # worker: the positions the last wrap skipped
+
+    def put(self, parts: list[bytes]) -> tuple[int, int, int] | None:
+        """Copy ``parts`` into the ring (waiting for room): (offset, length, position
+        after), or None when they cannot fit in the ring at all."""
+        total = sum(map(len, parts))
+        if total > self.size:
+            return None
+        start = self.head
+        if start % self.size + total > self.size:  # would cross the end: wrap to 0
+            start += self.size - start % self.size
+            self.gap = (self.head, start)
+        # The batch takes the ring's bytes of positions start - size to start + total -
+        # size of the lap before: whatever was written there must have been released:
+        # up to that end, or to the last position written (self.head), or, when that end
+        # falls in the gap the last wrap skipped (nothing written), up to the gap.
+        needed = min(self.head, start + total - self.size)
+        if self.gap[0] <= needed < self.gap[1]:
+            needed = self.gap[0]
+        while self.released < needed:
+            self.released = max(self.released, self._read_released())
+        at = offset = start % self.size
+        view = memoryview(self.memory)
+        for part in parts:
+            view[at:at + len(part)] = part
+            at += len(part)
+        view.release()
+        self.head = start + total
+        return offset, total, self.head
+
+    def _read_released(self) -> int:
+        data = b""
+        while len(data) < _RELEASED.size:
+            more = os.read(self.released_fd, _RELEASED.size - len(data))
+            if not more:
+                raise BrokenPipeError("the parent stopped reading")
+            data += more
+        return int(_RELEASED.unpack(data)[0])
 
 
 def parallel_possible(source: object, jobs: int) -> bool:
@@ -66,29 +133,32 @@ def parallel_possible(source: object, jobs: int) -> bool:
 
 def _send(fd: int, kind: bytes, payload: list[bytes]) -> None:
     """One frame: all of ``payload`` (written in pieces without joining them)."""
-    size = sum(map(len, payload))
-    pieces: list[bytes | memoryview] = [_FRAME.pack(kind, size), *payload]
-    while pieces:
-        n = os.writev(fd, pieces[:_IOV_MAX])
-        while pieces and n >= len(pieces[0]):  # drop what went out, keep the rest
-            n -= len(pieces[0])
-            pieces.pop(0)
-        if n:
-            pieces[0] = memoryview(pieces[0])[n:]
+    write_all(fd, [_FRAME.pack(kind, sum(map(len, payload))), *payload])
 
 
-#: Pieces per writev() (Linux: IOV_MAX is 1024).
-_IOV_MAX = 512
-
-
-def _send_texts(fd: int, batch: list[tuple[int, bytes]], sentinel: bytes) -> None:
+def _send_texts(fd: int, batch: list[tuple[int, bytes]], sentinel: bytes,
+                ring: _Ring | None = None) -> None:
     head = [_COUNT.pack(len(batch))]
     head += [_TEXT.pack(frame, text.find(sentinel), len(text)) for frame, text in batch]
-    _send(fd, b"T", [b"".join(head)] + [text for _, text in batch])
+    parts = [b"".join(head)] + [text for _, text in batch]
+    place = ring.put(parts) if ring is not None else None
+    if place is None:
+        _send(fd, b"T", parts)
+    else:
+        _send(fd, b"R", [_RING_PLACE.pack(*place)])
 
 
 def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
-            fd: int, sentinel: bytes) -> None:
+            fd: int, sentinel: bytes, ring: _Ring | None = None,
+            parents_fds: tuple[int, ...] = ()) -> None:
+    # The parent's ends of the pipes (this worker's and the ones made before it) came
+    # along with the fork: closed, so that when the parent dies, writing to it fails and
+    # waiting for it ends, instead of every worker blocking on a pipe the others hold.
+    for inherited in parents_fds:
+        try:
+            os.close(inherited)
+        except OSError:
+            pass
     run = RunState()
     opts = replace(options, shard=(k, n), on_progress=options.on_progress if k == 0 else None,
                    placeholder_id=SENTINEL_ID)
@@ -99,9 +169,9 @@ def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
                 text = render(conn)
                 batch.append((conn.first_frame, _utf8(text)))
                 if len(batch) >= BATCH:
-                    _send_texts(fd, batch, sentinel)
+                    _send_texts(fd, batch, sentinel, ring)
                     batch = []
-            _send_texts(fd, batch, sentinel)
+            _send_texts(fd, batch, sentinel, ring)
             _send(fd, b"D", [pickle.dumps(run)])
         except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises
             try:
@@ -135,12 +205,19 @@ def _read_into(stream: io.FileIO, view: memoryview) -> None:
 _Piece = tuple[int, memoryview, "memoryview | None"]
 
 
-def _receive(fd: int, runs: list[RunState | None], k: int,
-             sentinel_len: int) -> Generator[_Piece, None, None]:
-    """A worker's texts in its order."""
+def _receive(fd: int, runs: list[RunState | None], k: int, sentinel_len: int,
+             ring: _Ring | None = None, release_fd: int = -1
+             ) -> Generator[_Piece, None, None]:
+    """A worker's texts in its order. Texts in the ring are released (``release_fd``)
+    when the next frame is asked for: by then the caller has made its own copy of each
+    (heapq.merge asks a stream for its next piece only after handing on the last)."""
     head = bytearray(_FRAME.size)
+    release_at = -1
     with open(fd, "rb", buffering=0, closefd=True) as stream:
         while True:
+            if release_at >= 0:
+                _release(release_fd, release_at)
+                release_at = -1
             _read_into(stream, memoryview(head))
             kind, size = _FRAME.unpack(head)
             # A new buffer per frame: its texts are still being written when the next
@@ -152,6 +229,10 @@ def _receive(fd: int, runs: list[RunState | None], k: int,
                 return
             if kind == b"E":
                 raise pickle.loads(data)
+            if kind == b"R":
+                assert ring is not None
+                offset, length, release_at = _RING_PLACE.unpack(data)
+                data = memoryview(ring.memory)[offset:offset + length]
             count = _COUNT.unpack_from(data)[0]
             at = _COUNT.size + count * _TEXT.size
             for i in range(count):
@@ -163,6 +244,15 @@ def _receive(fd: int, runs: list[RunState | None], k: int,
                     cut = at + found
                     yield frame, data[at:cut], data[cut + sentinel_len:end]
                 at = end
+
+
+def _release(fd: int, position: int) -> None:
+    """Tell a worker it may write its ring up to ``position`` (a worker that has ended
+    needs no more room: its closed pipe is not an error)."""
+    try:
+        os.write(fd, _RELEASED.pack(position))
+    except BrokenPipeError:
+        pass
 
 
 def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
@@ -180,20 +270,27 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
 
     sentinel = token(SENTINEL_ID)
     ctx = mp.get_context("fork")
-    procs, fds = [], []
+    procs, fds, release_fds = [], [], []
     streams: list[Generator[_Piece, None, None]] = []
     runs: list[RunState | None] = [None] * jobs
+    rings = [_Ring(RING_SIZE) for _ in range(jobs)]
     try:
         for k in range(jobs):
             recv, send = os.pipe()
             fds.append(recv)
             _widen(recv)
+            released_recv, released_send = os.pipe()
+            release_fds.append(released_send)
+            rings[k].released_fd = released_recv
             proc = ctx.Process(target=_worker, args=(source, k, jobs, options, render, send,
-                                                     sentinel), daemon=True)
+                                                     sentinel, rings[k],
+                                                     (*fds, *release_fds)), daemon=True)
             proc.start()
             os.close(send)
+            os.close(released_recv)
             procs.append(proc)
-        streams = [_receive(fd, runs, k, len(sentinel)) for k, fd in enumerate(fds)]
+        streams = [_receive(fd, runs, k, len(sentinel), rings[k], release_fds[k])
+                   for k, fd in enumerate(fds)]
         fds = []  # the streams close them
         join = b"".join
         for next_id, (_, before, after) in enumerate(
@@ -203,7 +300,7 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
     finally:
         for stream in streams:
             stream.close()
-        for fd in fds:
+        for fd in fds + release_fds:
             os.close(fd)
         for proc in procs:
             if proc.is_alive():

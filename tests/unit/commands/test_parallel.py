@@ -141,6 +141,121 @@ def test_worker_texts_cross_the_pipe_intact(six_connections: Path) -> None:
     assert two_b == one_b == [t.encode("utf-8", "surrogatepass") for t in one]
 
 
+def test_ring_places_batches_and_waits_for_what_the_parent_released() -> None:
+    """The worker's side of the ring alone, the parent's releases written beforehand."""
+    import os
+    import struct
+
+    from tlslens.parallel import _Ring
+
+    ring = _Ring(100)
+    recv, send = os.pipe()
+    ring.released_fd = recv
+    try:
+        assert ring.put([b"a" * 40]) == (0, 40, 40)
+        assert ring.put([b"b" * 10, b"c" * 30]) == (40, 40, 80)
+        # 30 more would cross the end: it starts over at 0, where the first batch lay,
+        # so it needs position 30 released (the first batch, released at 40 here)
+        os.write(send, struct.pack("<Q", 40))
+        assert ring.put([b"d" * 30]) == (0, 30, 130)
+        assert ring.memory[:30] == b"d" * 30 and ring.memory[40:80] == b"b" * 10 + b"c" * 30
+        # 60 at offset 30 overwrites the second batch: it needs 90, i.e. all of it (80),
+        # and the wrap's gap is nothing to wait for; two releases come in one by one
+        os.write(send, struct.pack("<Q", 80))
+        assert ring.put([b"e" * 60]) == (30, 60, 190)
+        assert ring.released == 80
+        assert ring.put([b"f" * 101]) is None  # bigger than the ring: the pipe's job
+        os.close(send)  # the parent is gone while the worker waits for room
+        with pytest.raises(BrokenPipeError):
+            ring.put([b"g" * 100])
+    finally:
+        os.close(recv)
+
+
+@pytest.mark.skipif(not parallel_possible(str(CAPTURES[1]), 2), reason="no fork here")
+@pytest.mark.parametrize("batch", [1, 2, 32])
+def test_texts_through_a_small_ring_wrap_wait_and_overflow(six_connections: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          batch: int) -> None:
+    """A ring smaller than a few texts: batches start over at its beginning, workers wait
+    for the parent to release room, and a batch bigger than the whole ring takes the
+    pipe; the texts are the same as one process makes."""
+    from tlslens import parallel
+
+    monkeypatch.setattr(parallel, "RING_SIZE", 30_000)
+    monkeypatch.setattr(parallel, "BATCH", batch)
+    sizes = {0: 9_000, 1: 14_000, 2: 45_000, 3: 100, 4: 13_000, 5: 29_000}
+
+    def render(conn):  # type: ignore[no-untyped-def]
+        return f"{conn.first_frame} #{conn.id} " + "x\u00e9" * (sizes[conn.client.port % 6] // 3)
+
+    one, _ = _rendered(six_connections, render, lambda n: f"#{n}", 1)
+    for jobs in (2, 3):
+        assert _rendered(six_connections, render, lambda n: f"#{n}", jobs)[0] == one
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (or is a zombie nobody reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not parallel_possible(str(CAPTURES[1]), 2) or not Path("/proc").is_dir(),
+                    reason="no fork or /proc here")
+def test_workers_end_when_the_parent_is_killed(six_connections: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers blocked on a parent that stopped reading must end once it is gone (each
+    used to hold the others' pipe ends, so they waited for each other for ever)."""
+    import multiprocessing as mp
+    import os
+    import signal
+    import time
+
+    from tlslens import parallel
+
+    monkeypatch.setattr(parallel, "BATCH", 1)  # a frame per text: the second one blocks
+    marks = tmp_path / "pids"
+    marks.mkdir()
+
+    def big(conn):  # type: ignore[no-untyped-def]
+        (marks / str(os.getpid())).touch()
+        return "x" * 6_000_000  # more than the ring and the pipe: the worker blocks
+
+    def parent() -> None:
+        it = _rendered_iter(six_connections, big)
+        next(it)
+        time.sleep(600)  # reads no more
+
+    proc = mp.get_context("fork").Process(target=parent)  # not a daemon: it forks
+    proc.start()
+    deadline = time.monotonic() + 60
+    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = [int(p.name) for p in marks.iterdir()]
+    assert len(workers) == 2
+    time.sleep(0.5)  # both are blocked by now
+    assert proc.pid is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    deadline = time.monotonic() + 20
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if not _gone(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def _rendered_iter(capture, render):  # type: ignore[no-untyped-def]
+    from tlslens.parallel import iter_rendered
+    from tlslens.pipeline import Options, RunState
+
+    return iter_rendered(str(capture), 2, RunState(), Options(), render, str)
+
+
 @pytest.mark.skipif(not parallel_possible(str(CAPTURES[1]), 2), reason="no fork here")
 def test_a_worker_error_is_raised_in_the_parent(six_connections: Path) -> None:
     class Unpicklable(Exception):
