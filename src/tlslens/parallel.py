@@ -27,6 +27,7 @@ import pickle
 import struct
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
+from multiprocessing.process import BaseProcess
 from typing import TypeVar
 
 from tlslens.analysis.model import TlsConnection
@@ -270,7 +271,9 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
 
     sentinel = token(SENTINEL_ID)
     ctx = mp.get_context("fork")
-    procs, fds, release_fds = [], [], []
+    procs: list[BaseProcess] = []
+    fds: list[int] = []
+    release_fds: list[int] = []
     streams: list[Generator[_Piece, None, None]] = []
     runs: list[RunState | None] = [None] * jobs
     rings = [_Ring(RING_SIZE) for _ in range(jobs)]
@@ -302,10 +305,10 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
             stream.close()
         for fd in fds + release_fds:
             os.close(fd)
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-            proc.join()
+        for worker in procs:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
     _merge_runs(run, runs)
 
 
