@@ -17,6 +17,8 @@ import datetime as _dt
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from time import gmtime as _gmtime
+from time import strftime as _strftime
 from typing import Any
 
 from tlslens.analysis.model import Finding, Term, TlsConnection
@@ -446,8 +448,9 @@ _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 
 def _gmt(random: bytes) -> str:
     """The UTC day of the random's gmt_unix_time (an unsigned 32-bit count of seconds,
-    so 1970 to 2106: isoformat() writes it exactly as ``%Y-%m-%d`` would)."""
-    return _day_text(int.from_bytes(random[:4], "big") // 86_400)
+    so 1970 to 2106, always a four-digit year). One C call: randoms are random, so a
+    cache of day texts (as for the capture's own day) would seldom hit."""
+    return _strftime("%Y-%m-%d", _gmtime(int.from_bytes(random[:4], "big")))
 
 
 def session_new(c: TlsConnection) -> Iterable[Hit]:

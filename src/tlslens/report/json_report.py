@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+from time import gmtime as _gmtime
+from time import strftime as _strftime
 from typing import Any
 
 import orjson
@@ -53,8 +55,6 @@ def _second_text(secs: int) -> str:
     return _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-#: The proleptic ordinal of 1970-01-01 (Unix day 0).
-_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 #: 10000-01-01T00:00:00Z: seconds below it (and from 0) have a four-digit year.
 _YEAR_10000 = 253_402_300_800
 
@@ -62,14 +62,11 @@ _YEAR_10000 = 253_402_300_800
 def seconds_time(secs: int) -> str | None:
     """``YYYY-MM-DDTHH:MM:SSZ`` of a Unix time, None when out of range.
 
-    Spelled out for four-digit years (every hello random read as gmt_unix_time is one,
-    and each is a different second): the same text as strftime, at a fraction of the
-    cost. Other times go through datetime and strftime."""
-    if 0 <= secs < _YEAR_10000:
-        days, rem = divmod(secs, 86_400)
-        hours, rem = divmod(rem, 3600)
-        day = _dt.date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
-        return f"{day}T{hours:02d}:{rem // 60:02d}:{rem % 60:02d}Z"
+    For four-digit years (every hello random read as gmt_unix_time is one, and each is
+    a different second): time.strftime of time.gmtime, one C call each, the same text as
+    the datetime's strftime at about half the cost. Other times go through datetime."""
+    if 0 <= secs < _YEAR_10000:  # 1970 to 9999: four digits, as strftime writes them
+        return _strftime("%Y-%m-%dT%H:%M:%SZ", _gmtime(secs))
     try:
         t = _dt.datetime.fromtimestamp(secs, _dt.UTC)
     except (OverflowError, OSError, ValueError):

@@ -377,3 +377,20 @@ def test_capture_day_is_the_datetime_day_everywhere() -> None:
         except (OverflowError, ValueError, OSError) as exc:
             got = type(exc)
         assert got == expected, ns
+
+
+def test_random_day_is_the_datetime_day() -> None:
+    """random-not-time reads the random's first four bytes as a UTC day (findings._gmt,
+    time.strftime of time.gmtime): the datetime's own ``%Y-%m-%d`` for every 32-bit
+    value, the ends included."""
+    import datetime as _dt
+    import random as _random
+
+    from tlslens.analysis import findings as fmod
+
+    rng = _random.Random(2)
+    values = [0, 1, 86_399, 86_400, 2**31 - 1, 2**31, 2**32 - 1]
+    values += [rng.getrandbits(32) for _ in range(20_000)]
+    for secs in values:
+        expected = _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime("%Y-%m-%d")
+        assert fmod._gmt(secs.to_bytes(4, "big") + bytes(28)) == expected, secs
