@@ -36,13 +36,37 @@ def packet_time(ns: int | None) -> str | None:
     """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (nanoseconds truncated to microseconds)."""
     if ns is None:
         return None
-    secs = ns // 1_000_000_000
+    return _second_template(ns // 1_000_000_000) % (ns // 1000 % 1_000_000)
+
+
+def _second_template(secs: int) -> str:
     template = _SECOND_TEMPLATES.get(secs)
     if template is None:
         if len(_SECOND_TEMPLATES) >= 4096:
             _SECOND_TEMPLATES.clear()
         template = _SECOND_TEMPLATES[secs] = _second_text(secs) + ".%06dZ"
-    return template % (ns // 1000 % 1_000_000)
+    return template
+
+
+def _message_dicts(messages: Any) -> list[dict[str, Any]]:
+    """The message ladder's dicts: each message's ``packet_time``, a connection's
+    messages mostly falling in the same second (one template for them all, no call per
+    message; a dozen messages a connection)."""
+    out = []
+    last_secs, template = -1, ""
+    for ml in messages:
+        ns = ml.ts_ns
+        if ns is None:
+            time = None
+        else:
+            secs = ns // 1_000_000_000
+            if secs != last_secs:
+                last_secs, template = secs, _second_template(secs)
+            time = template % (ns // 1000 % 1_000_000)
+        out.append({"decrypted": ml.decrypted, "direction": ml.direction,
+                    "encrypted": ml.encrypted, "frame": ml.frame, "length": ml.length,
+                    "time": time, "type": ml.type})
+    return out
 
 
 #: ``"<date and second>.%06dZ"`` by second: a report writes the time of every message
@@ -365,10 +389,7 @@ def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any
         "history": c.history,
         "hostname_match": c.hostname_match,
         "id": c.id,
-        "messages": [{"decrypted": ml.decrypted, "direction": ml.direction,
-                      "encrypted": ml.encrypted, "frame": ml.frame, "length": ml.length,
-                      "time": packet_time(ml.ts_ns), "type": ml.type}
-                     for ml in c.messages],
+        "messages": _message_dicts(c.messages),
         "new_session_tickets": [{"age_add": t.age_add,
                                  "extensions": [parts.extension(e) for e in t.extensions],
                                  "lifetime": t.lifetime, "ticket_length": len(t.ticket)}
