@@ -24,6 +24,7 @@ import mmap
 import multiprocessing as mp
 import os
 import pickle
+import secrets
 import struct
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
@@ -37,8 +38,16 @@ from tlslens.writev import write_all
 #: Connections sent per message: large enough to amortise the pipe, small enough to
 #: keep the parent's memory flat while it waits for a slower worker.
 BATCH = 32
-#: The id a worker renders; no real report holds this number.
-SENTINEL_ID = 987_654_321_987_654
+
+
+def new_sentinel_id() -> int:
+    """The id the workers of one run render in place of the real ones: a random 62-bit
+    number (at least 2**61, so always 19 digits). Random, not a constant: a capture can
+    put any number into a report (a QUIC transport parameter's id is any 62-bit varint,
+    and it is written as ``"id": N`` inside the ClientHello, before the connection's
+    own id), and one that held the constant made the parent put the connection's id
+    there instead. A capture cannot guess a number drawn for each run."""
+    return (1 << 61) | secrets.randbits(61)
 
 #: A rendered connection: text, or UTF-8 bytes (the NDJSON lines, written as bytes).
 Text = TypeVar("Text", str, bytes)
@@ -150,7 +159,7 @@ def _send_texts(fd: int, batch: list[tuple[int, bytes]], sentinel: bytes,
 
 
 def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
-            fd: int, sentinel: bytes, ring: _Ring | None = None,
+            fd: int, sentinel_id: int, sentinel: bytes, ring: _Ring | None = None,
             parents_fds: tuple[int, ...] = ()) -> None:
     # The parent's ends of the pipes (this worker's and the ones made before it) came
     # along with the fork: closed, so that when the parent dies, writing to it fails and
@@ -162,7 +171,7 @@ def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
             pass
     run = RunState()
     opts = replace(options, shard=(k, n), on_progress=options.on_progress if k == 0 else None,
-                   placeholder_id=SENTINEL_ID)
+                   placeholder_id=sentinel_id)
     try:
         try:
             batch: list[tuple[int, bytes]] = []
@@ -269,7 +278,8 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
     def token(conn_id: int) -> bytes:
         return _utf8(id_token(conn_id))
 
-    sentinel = token(SENTINEL_ID)
+    sentinel_id = new_sentinel_id()
+    sentinel = token(sentinel_id)
     ctx = mp.get_context("fork")
     procs: list[BaseProcess] = []
     fds: list[int] = []
@@ -286,7 +296,7 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
             release_fds.append(released_send)
             rings[k].released_fd = released_recv
             proc = ctx.Process(target=_worker, args=(source, k, jobs, options, render, send,
-                                                     sentinel, rings[k],
+                                                     sentinel_id, sentinel, rings[k],
                                                      (*fds, *release_fds)), daemon=True)
             proc.start()
             os.close(send)

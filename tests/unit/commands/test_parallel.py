@@ -141,6 +141,51 @@ def test_worker_texts_cross_the_pipe_intact(six_connections: Path) -> None:
     assert two_b == one_b == [t.encode("utf-8", "surrogatepass") for t in one]
 
 
+def _hostile_hello_capture(path: Path, parameter_id: int) -> None:
+    """Six connections whose ClientHello carries a QUIC transport parameter with the id
+    ``parameter_id`` (written as ``"id": N`` in the report, before the connection's id)."""
+    from tests import pcapwriter as pw
+    from tests.tlsbytes import frame_of, tcp_segments
+
+    param = ((0b11 << 62) | parameter_id).to_bytes(8, "big") + b"\x00"  # id, length 0
+    ext = (57).to_bytes(2, "big") + len(param).to_bytes(2, "big") + param
+    body = (b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\x13\x01" + b"\x01\x00"
+            + len(ext).to_bytes(2, "big") + ext)
+    hello = b"\x01" + len(body).to_bytes(3, "big") + body
+    record = b"\x16\x03\x01" + len(hello).to_bytes(2, "big") + hello
+    frames = []
+    for i in range(6):
+        frames += [frame_of(seg, (41000 + i, 443)) for seg in tcp_segments([(0, record)])]
+    path.write_bytes(pw.pcap_bytes(frames))
+
+
+@pytest.mark.skipif(not parallel_possible(str(CAPTURES[1]), 2), reason="no fork here")
+@pytest.mark.parametrize("parameter_id", [987_654_321_987_654, (1 << 61) + 12345, 2**62 - 1])
+def test_a_number_in_the_capture_is_never_taken_for_the_id(tmp_path: Path,
+                                                          parameter_id: int) -> None:
+    """The workers' stand-in id is drawn per run: a number the capture puts into the
+    report (here a QUIC transport parameter id, 987654321987654 was the old constant)
+    stays as it is, and each connection gets its own id, as in one process."""
+    from tlslens.report.json_report import connection_json
+
+    path = tmp_path / "hostile.pcap"
+    _hostile_hello_capture(path, parameter_id)
+    def token(n: int) -> bytes:  # the NDJSON command's
+        return b'"id":%d' % n
+
+    one, count = _rendered(path, connection_json, token, 1)
+    two, _ = _rendered(path, connection_json, token, 2)
+    assert count == 6 and two == one
+    assert all(b'"id":%d,"length":0' % parameter_id in line for line in one)
+
+
+def test_the_stand_in_id_differs_from_run_to_run() -> None:
+    from tlslens.parallel import new_sentinel_id
+
+    ids = {new_sentinel_id() for _ in range(50)}
+    assert len(ids) == 50 and all(2**61 <= i < 2**62 for i in ids)
+
+
 def test_ring_places_batches_and_waits_for_what_the_parent_released() -> None:
     """The worker's side of the ring alone, the parent's releases written beforehand."""
     import os
