@@ -147,20 +147,20 @@ def _send(fd: int, kind: bytes, payload: list[bytes]) -> None:
 
 
 def _send_texts(fd: int, batch: list[tuple[int, bytes]], sentinel: bytes,
-                ring: _Ring | None = None) -> None:
+                ring: _Ring) -> None:
     head = [_COUNT.pack(len(batch))]
     head += [_TEXT.pack(frame, text.find(sentinel), len(text)) for frame, text in batch]
     parts = [b"".join(head)] + [text for _, text in batch]
-    place = ring.put(parts) if ring is not None else None
-    if place is None:
+    place = ring.put(parts)
+    if place is None:  # bigger than the whole ring
         _send(fd, b"T", parts)
     else:
         _send(fd, b"R", [_RING_PLACE.pack(*place)])
 
 
 def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
-            fd: int, sentinel_id: int, sentinel: bytes, ring: _Ring | None = None,
-            parents_fds: tuple[int, ...] = ()) -> None:
+            fd: int, sentinel_id: int, sentinel: bytes, ring: _Ring,
+            parents_fds: tuple[int, ...]) -> None:
     # The parent's ends of the pipes (this worker's and the ones made before it) came
     # along with the fork: closed, so that when the parent dies, writing to it fails and
     # waiting for it ends, instead of every worker blocking on a pipe the others hold.
@@ -216,8 +216,7 @@ _Piece = tuple[int, memoryview, "memoryview | None"]
 
 
 def _receive(fd: int, runs: list[RunState | None], k: int, sentinel_len: int,
-             ring: _Ring | None = None, release_fd: int = -1
-             ) -> Generator[_Piece, None, None]:
+             ring: _Ring, release_fd: int) -> Generator[_Piece, None, None]:
     """A worker's texts in its order. Texts in the ring are released (``release_fd``)
     when the next frame is asked for: by then the caller has made its own copy of each
     (heapq.merge asks a stream for its next piece only after handing on the last)."""
@@ -230,8 +229,8 @@ def _receive(fd: int, runs: list[RunState | None], k: int, sentinel_len: int,
                 release_at = -1
             _read_into(stream, memoryview(head))
             kind, size = _FRAME.unpack(head)
-            # A new buffer per frame: its texts are still being written when the next
-            # frame is read.
+            # A new buffer per frame: a T frame's texts are still being handed on when
+            # the next frame is read.
             data = memoryview(bytearray(size))
             _read_into(stream, data)
             if kind == b"D":
@@ -240,7 +239,6 @@ def _receive(fd: int, runs: list[RunState | None], k: int, sentinel_len: int,
             if kind == b"E":
                 raise pickle.loads(data)
             if kind == b"R":
-                assert ring is not None
                 offset, length, release_at = _RING_PLACE.unpack(data)
                 data = memoryview(ring.memory)[offset:offset + length]
             count = _COUNT.unpack_from(data)[0]
@@ -322,9 +320,9 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
     _merge_runs(run, runs)
 
 
-#: Pipe capacity asked for (Linux: F_SETPIPE_SZ): a batch of rendered connections is
-#: some 400 KB of NDJSON; through the default 64 KiB pipe each batch woke the parent and
-#: stalled its worker several times.
+#: Pipe capacity asked for (Linux: F_SETPIPE_SZ). The texts go through the ring; the
+#: pipe carries their places and the rare batch bigger than the ring (a T frame), which
+#: through the default 64 KiB pipe would wake the parent and stall its worker many times.
 PIPE_SIZE = 1 << 20
 
 
