@@ -34,12 +34,13 @@ class ProgressReporter:
     def __init__(self, console: Console | None = None, *, total_bytes: int | None = None,
                  delay: float = DEFAULT_DELAY, enabled: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        if console is None and enabled:
+        if console is None and enabled and _stderr_may_be_terminal():
             from rich.console import Console
 
             console = Console(stderr=True)
-        # Off (--quiet, or the report goes to the terminal): no console, and rich is not
-        # imported at all (some 30 ms of start-up, before any worker can start).
+        # Off (--quiet, the report goes to the terminal, or stderr is a file or a pipe):
+        # no console, and rich is not imported at all (some 30 ms of start-up, before any
+        # worker can start).
         self.console = console
         self.enabled = enabled and console is not None and console.is_terminal
         self.total_bytes = total_bytes
@@ -91,6 +92,24 @@ class ProgressReporter:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def _stderr_may_be_terminal() -> bool:
+    """Whether rich could take stderr for a terminal: it is one, or the environment says
+    to treat it as one (rich reads TTY_COMPATIBLE=1 and a non-empty FORCE_COLOR; see
+    rich.console.Console.is_terminal). False means rich would say no, so the reporter
+    need not import rich to hear it."""
+    import os
+    import sys
+
+    if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TTY_COMPATIBLE") == "0":
+        return False
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def progress_for(source: str, output: str | None, *, quiet: bool = False,

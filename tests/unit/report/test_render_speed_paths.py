@@ -126,3 +126,26 @@ def test_a_reporter_that_never_draws_does_not_import_rich() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_reporter_whose_stderr_is_no_terminal_does_not_import_rich() -> None:
+    """``analyze`` with stderr to a file or a pipe (a benchmark, a job runner) draws no
+    progress either: rich would find no terminal, so it is not imported to ask; with
+    FORCE_COLOR, rich's own answer is asked for (and is yes)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from tlslens.report.progress import progress_for\n"
+            "r = progress_for('capture.pcap', '/dev/null')\n"
+            "r.close()\n"
+            "print(r.enabled, sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "FORCE_TERMINAL")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env).stdout
+    assert out.strip() == "False []"
+    forced = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, env={**env, "FORCE_COLOR": "1"}).stdout
+    assert forced.startswith("True ") and "'rich.console'" in forced
