@@ -1,8 +1,13 @@
 """One capture on several cores: each worker process analyses a shard of its connections.
 
 Every worker reads the whole capture (reading and decoding packet headers is the cheap
-part) but builds TLS state only for the connections of its shard (``Options.shard``: a
-stable hash of the 4-tuple, so both directions land together). Each worker renders its
+part) but builds TLS state only for the connections of its shard (``Options.shard``).
+A connection is the shard's of the worker whose walk meets it first: the workers share a
+claim table (``Options.claims``, one byte per slot of a hash of the 4-tuple, so both
+directions and a reused 4-tuple land together), and the first to meet a slot takes it
+for the run. So the worker ahead, the one with less to do, takes the new connections:
+on a busy machine one worker is often slowed down, and with fixed shards (the hash
+alone, as without the compiled module) the slow one set the wall time. Each worker renders its
 connections (the expensive rest: report dict, JSON or text) and streams the texts back in
 first-packet order; the parent merges the streams by first frame and numbers the
 connections. The output is the same, byte for byte, as one process writes.
@@ -75,6 +80,18 @@ _RELEASED = struct.Struct("<Q")
 
 #: Bytes of each worker's ring (shared memory between it and the parent).
 RING_SIZE = 4 << 20
+
+#: Slots of the workers' claim table (a power of two; one byte each). Connections whose
+#: 4-tuples share a slot share a worker: with a million slots, few do.
+CLAIM_SLOTS = 1 << 20
+
+
+def new_claim_table() -> mmap.mmap | None:
+    """The workers' shared claim table (anonymous shared memory: the fork keeps it), or
+    None when the compiled walk is not built (shards are then fixed by the hash)."""
+    from tlslens.flows.lane import claim
+
+    return mmap.mmap(-1, CLAIM_SLOTS) if claim is not None else None
 
 
 class _Ring:
@@ -159,7 +176,7 @@ def _send_texts(fd: int, batch: list[tuple[int, bytes]], sentinel: bytes,
 
 
 def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
-            fd: int, sentinel_id: int, sentinel: bytes, ring: _Ring,
+            fd: int, sentinel_id: int, sentinel: bytes, ring: _Ring, claims: mmap.mmap | None,
             parents_fds: tuple[int, ...]) -> None:
     # The parent's ends of the pipes (this worker's and the ones made before it) came
     # along with the fork: closed, so that when the parent dies, writing to it fails and
@@ -171,7 +188,7 @@ def _worker(source: str, k: int, n: int, options: Options, render: Render[Text],
             pass
     run = RunState()
     opts = replace(options, shard=(k, n), on_progress=options.on_progress if k == 0 else None,
-                   placeholder_id=sentinel_id)
+                   placeholder_id=sentinel_id, claims=claims)
     try:
         try:
             batch: list[tuple[int, bytes]] = []
@@ -285,6 +302,7 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
     streams: list[Generator[_Piece, None, None]] = []
     runs: list[RunState | None] = [None] * jobs
     rings = [_Ring(RING_SIZE) for _ in range(jobs)]
+    claims = new_claim_table()
     try:
         for k in range(jobs):
             recv, send = os.pipe()
@@ -294,7 +312,7 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
             release_fds.append(released_send)
             rings[k].released_fd = released_recv
             proc = ctx.Process(target=_worker, args=(source, k, jobs, options, render, send,
-                                                     sentinel_id, sentinel, rings[k],
+                                                     sentinel_id, sentinel, rings[k], claims,
                                                      (*fds, *release_fds)), daemon=True)
             proc.start()
             os.close(send)

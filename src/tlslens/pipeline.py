@@ -64,6 +64,11 @@ class Options:
     #: (k, n): analyse only the connections whose 4-tuple falls in shard k of n (the
     #: parallel runner gives each worker process one shard of the same capture).
     shard: tuple[int, int] | None = None
+    #: With ``shard``: the workers' shared claim table (a writable buffer, its size a
+    #: power of two; tlslens.parallel makes it). A connection is then the shard's whose
+    #: walk meets it first, not the hash's (see claim_slot in flows/_fastscan.c); needs
+    #: the compiled walk's module (tlslens.flows.lane.claim).
+    claims: Any = None
     #: Give every connection this id instead of its number: the parallel runner's
     #: workers, whose parent numbers the connections of all shards (tlslens.parallel).
     placeholder_id: int | None = None
@@ -233,10 +238,10 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     table = FlowTable(factory, on_end)
     lane = FastLane(table, mute=options.hellos_only,
                     skimming=TlsSession if options.compiled_lane else None,
-                    shard=options.shard)
+                    shard=options.shard, claims=options.claims)
     progress, items = options.on_progress, 0
     shard, use_lane = options.shard, options.fast_lane
-    mine = _shard_test(shard if shard is not None else (0, 1))
+    mine = _shard_test(shard if shard is not None else (0, 1), options.claims)
     if use_lane:  # a finished handshake's packets (or another shard's): the fast lane
         reader.prefilter = lane.take
         reader.walker = lane.walker
@@ -272,14 +277,25 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
         first_ns=reader.first_ts_ns, last_ns=reader.last_ts_ns)
 
 
-def _shard_test(shard: tuple[int, int]) -> Callable[[TcpSegment], bool]:
-    """Whether a segment's connection is in ``shard`` (k, n); remembered per directed
-    4-tuple, since a connection's packets all ask."""
+def _shard_test(shard: tuple[int, int], claims: Any = None) -> Callable[[TcpSegment], bool]:
+    """Whether a segment's connection is in ``shard`` (k, n), by the hash or, given the
+    workers' ``claims``, by the claim table (taking the connection when no worker has);
+    remembered per directed 4-tuple, since a connection's packets all ask (a claim is
+    never given up)."""
     k, n = shard
 
-    @functools.lru_cache(maxsize=1 << 16)
-    def in_shard(src: str, sport: int, dst: str, dport: int) -> bool:
-        return _shard_index(src, sport, dst, dport, n) == k
+    from tlslens.flows.lane import claim
+
+    if claims is not None and claim is not None:
+        take = claim
+
+        @functools.lru_cache(maxsize=1 << 16)
+        def in_shard(src: str, sport: int, dst: str, dport: int) -> bool:
+            return take(claims, _endpoints_crc(src, sport, dst, dport), k)
+    else:
+        @functools.lru_cache(maxsize=1 << 16)
+        def in_shard(src: str, sport: int, dst: str, dport: int) -> bool:
+            return _shard_index(src, sport, dst, dport, n) == k
 
     def mine(seg: TcpSegment) -> bool:
         return in_shard(seg[2], seg[4], seg[3], seg[5])
@@ -294,12 +310,18 @@ def shard_of(seg: TcpSegment, n: int) -> int:
 
 
 def _shard_index(src: str, sport: int, dst: str, dport: int, n: int) -> int:
-    """crc32 of the two endpoints as on the wire (address bytes, then the port, 2 bytes
-    big-endian), the lower first. The compiled walk computes the same from the frame's
+    """The endpoints' crc modulo n. The compiled walk computes the same from the frame's
     bytes (src/tlslens/flows/_fastscan.c, shard_of) and drops another shard's packets
     before any lookup."""
+    return _endpoints_crc(src, sport, dst, dport) % n
+
+
+def _endpoints_crc(src: str, sport: int, dst: str, dport: int) -> int:
+    """crc32 of the two endpoints as on the wire (address bytes, then the port, 2 bytes
+    big-endian), the lower first: the same for both directions, and in every process
+    (not Python's per-process salted hash)."""
     a, b = _endpoint_bytes(src, sport), _endpoint_bytes(dst, dport)
-    return zlib.crc32(a + b if a <= b else b + a) % n
+    return zlib.crc32(a + b if a <= b else b + a)
 
 
 def _endpoint_bytes(ip: str, port: int) -> bytes:

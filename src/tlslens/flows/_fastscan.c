@@ -9,7 +9,8 @@
  * packets the Python lane (tlslens/flows/lane.py, FastLane.take) handles:
  *
  *   - packets of another shard's connection: dropped (by the shard hash of their
- *     addresses and ports, tlslens.pipeline._shard_index, or the lane's ignore entries);
+ *     addresses and ports, tlslens.pipeline._shard_index, or, with a claim table, by
+ *     the table's owner of that hash (see claim below); or by the lane's ignore entries);
  *   - the SYN/ACK without data that answers a known connection's SYN (its own effects
  *     run in Python: FastLane.synack);
  *   - the in-order packets (data or pure ACK, no SYN/RST) of a known connection
@@ -87,6 +88,7 @@ typedef struct {
     PyObject *synack;        /* FastLane.synack: a SYN/ACK's own effects */
     long long sweep_every, linger_ns;
     long shard_k, shard_n;   /* analyse shard k of n (n == 1: every connection) */
+    Py_buffer claims;        /* the workers' shared claim table (claims.buf NULL: none) */
     int python_only;         /* this call: every packet goes to Python */
     /* per scan call */
     Conn conns[SLOTS];
@@ -124,10 +126,11 @@ static uint32_t crc32_of(const unsigned char *p, size_t n, uint32_t crc) {
     return ~crc;
 }
 
-/* tlslens.pipeline._shard_index from the frame's bytes: crc32 of the two endpoints
- * (address, then port), the lower first, modulo n. ``key`` is the lane key: source and
- * destination address (alen bytes each), then source and destination port. */
-static long shard_of(const unsigned char *key, size_t alen, long n) {
+/* The crc32 of a lane key's two endpoints (address, then port), the lower first: what
+ * tlslens.pipeline._endpoints_crc computes from a decoded segment. ``key`` is the lane
+ * key: source and destination address (alen bytes each), then source and destination
+ * port. */
+static uint32_t endpoints_crc(const unsigned char *key, size_t alen) {
     unsigned char a[18], b[18];
     memcpy(a, key, alen);
     memcpy(a + alen, key + 2 * alen, 2);
@@ -136,8 +139,43 @@ static long shard_of(const unsigned char *key, size_t alen, long n) {
     const unsigned char *lo = a, *hi = b;
     if (memcmp(a, b, alen + 2) > 0)
         lo = b, hi = a;
-    uint32_t crc = crc32_of(hi, alen + 2, crc32_of(lo, alen + 2, 0));
-    return (long)(crc % (uint32_t)n);
+    return crc32_of(hi, alen + 2, crc32_of(lo, alen + 2, 0));
+}
+
+/* tlslens.pipeline._shard_index from the frame's bytes: the endpoints' crc modulo n. */
+static long shard_of(const unsigned char *key, size_t alen, long n) {
+    return (long)(endpoints_crc(key, alen) % (uint32_t)n);
+}
+
+/* Dynamic shards (tlslens.parallel): the workers share a table of one byte per hash
+ * slot (its size a power of two), 0 while no worker has met a connection of that slot,
+ * else the owner's number + 1. The first worker whose walk meets a packet of the slot
+ * takes it, with an atomic compare-and-swap, and keeps it for the run: every later
+ * packet of every connection of that slot (a 4-tuple reused, both directions) is that
+ * worker's, in every process. So the worker ahead in the capture, the one with less to
+ * do, takes the new connections, and neither waits for the slower one at the end.
+ * ``me`` is the worker's number + 1. Returns whether the slot is ``me``'s. */
+static int claim_slot(unsigned char *table, size_t size, uint32_t crc, unsigned char me) {
+    unsigned char *slot = table + (crc & (size - 1));
+    unsigned char owner = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (owner == 0) {
+        unsigned char expected = 0;
+        if (__atomic_compare_exchange_n(slot, &expected, me, 0, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return 1;
+        owner = expected;
+    }
+    return owner == me;
+}
+
+/* Whether the connection of a lane key is this scanner's to analyse. */
+static int mine(Scanner *self, const unsigned char *key, size_t alen) {
+    if (self->shard_n <= 1)
+        return 1;
+    if (self->claims.buf != NULL)
+        return claim_slot(self->claims.buf, (size_t)self->claims.len,
+                          endpoints_crc(key, alen), (unsigned char)(self->shard_k + 1));
+    return shard_of(key, alen, self->shard_n) == self->shard_k;
 }
 
 /* Same test as tlslens.tls.records._plausible_header. */
@@ -600,7 +638,7 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
         start = 54 + hl, stop = 54 + plen;
     }
     /* Another shard's connection: what the pipeline drops after decoding it. */
-    if (self->shard_n > 1 && shard_of(key, v4 ? 4 : 16, self->shard_n) != self->shard_k)
+    if (!mine(self, key, v4 ? 4 : 16))
         return HANDLED;
     PyObject *k = PyBytes_FromStringAndSize((const char *)key, klen);
     if (k == NULL)
@@ -923,15 +961,32 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
     return Py_BuildValue("(nLL)", pos, idx, ts);
 }
 
+/* A claim table from Python: writable, contiguous, its size a power of two; ``k`` a
+ * worker number it can hold (0..254). */
+static int get_claim_table(PyObject *obj, Py_buffer *view, long k) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    if (view->len < 1 || (view->len & (view->len - 1)) != 0 || k < 0 || k > 254) {
+        PyBuffer_Release(view);
+        view->buf = NULL;
+        PyErr_SetString(PyExc_ValueError, "a claim table's size must be a power of two, "
+                                          "and the worker number in 0..254");
+        return -1;
+    }
+    return 0;
+}
+
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"entries", "table", "session_type", "deliver", "synack",
-                             "sweep_every", "linger_ns", "shard_k", "shard_n", NULL};
+                             "sweep_every", "linger_ns", "shard_k", "shard_n", "claims",
+                             NULL};
     PyObject *entries, *table, *stype, *deliver, *synack_cb;
     long long sweep_every, linger;
     long shard_k = 0, shard_n = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLL|ll", kwlist, &PyDict_Type,
+    PyObject *claims = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLL|llO", kwlist, &PyDict_Type,
                                      &entries, &table, &stype, &deliver, &synack_cb,
-                                     &sweep_every, &linger, &shard_k, &shard_n))
+                                     &sweep_every, &linger, &shard_k, &shard_n, &claims))
         return -1;
     if (!PyCallable_Check(synack_cb)) {
         PyErr_SetString(PyExc_TypeError, "synack must be callable");
@@ -940,6 +995,12 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     if (shard_n < 1 || shard_k < 0 || shard_k >= shard_n) {
         PyErr_SetString(PyExc_ValueError, "shard_k must be in 0..shard_n-1");
         return -1;
+    }
+    if (self->claims.buf != NULL)
+        PyBuffer_Release(&self->claims);
+    if (claims != Py_None) {
+        if (get_claim_table(claims, &self->claims, shard_k) < 0)
+            return -1;
     }
     self->shard_k = shard_k;
     self->shard_n = shard_n;
@@ -981,6 +1042,8 @@ static int Scanner_clear(Scanner *self) {
 static void Scanner_dealloc(Scanner *self) {
     PyObject_GC_UnTrack(self);
     Scanner_clear(self);
+    if (self->claims.buf != NULL)
+        PyBuffer_Release(&self->claims);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1007,9 +1070,33 @@ static PyTypeObject ScannerType = {
     .tp_methods = Scanner_methods,
 };
 
+/* claim(table, crc, k): the claim_slot test for Python (tlslens.pipeline): True when
+ * the slot of ``crc`` is worker ``k``'s, taking it when no worker has. */
+static PyObject *claim(PyObject *module, PyObject *args) {
+    PyObject *obj;
+    unsigned long crc;
+    long k;
+    if (!PyArg_ParseTuple(args, "Okl", &obj, &crc, &k))
+        return NULL;
+    Py_buffer view;
+    if (get_claim_table(obj, &view, k) < 0)
+        return NULL;
+    int ok = claim_slot(view.buf, (size_t)view.len, (uint32_t)crc, (unsigned char)(k + 1));
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(ok);
+}
+
+static PyMethodDef module_methods[] = {
+    {"claim", claim, METH_VARARGS,
+     "claim(table, crc, k) -> bool: whether the table's slot of crc (a connection's"
+     " endpoint hash) is worker k's; taken for k when no worker has it"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef moduledef = {
     PyModuleDef_HEAD_INIT, "tlslens.flows._fastscan",
-    "Optional compiled pcap walk and fast lane (see tlslens.flows.lane).", -1, NULL,
+    "Optional compiled pcap walk and fast lane (see tlslens.flows.lane).", -1,
+    module_methods,
 };
 
 #define INTERN(var, text)                                                                   \

@@ -11,9 +11,14 @@ class Scanner:
     def __init__(self, entries: dict[bytes, Any], table: object, session_type: type,
                  deliver: Callable[[Any, int, bytes, int, int], None],
                  synack: Callable[[Any, int, int], None], sweep_every: int,
-                 linger_ns: int, shard_k: int = 0, shard_n: int = 1) -> None: ...
+                 linger_ns: int, shard_k: int = 0, shard_n: int = 1,
+                 claims: Any = None) -> None: ...
     def scan(self, buf: bytes | mmap, pos: int, idx: int, ts: int, little: bool, nanos: bool,
              record_size: int, /) -> tuple[int, int, int, bytes | None, int]: ...
     def scan_blocks(self, buf: bytes | mmap, pos: int, idx: int, ts: int, little: bool,
                     interfaces: tuple[tuple[int, int, int] | None, ...], /
                     ) -> tuple[int, int, int]: ...
+
+def claim(table: Any, crc: int, k: int, /) -> bool:
+    """Whether the claim table's slot of ``crc`` is worker ``k``'s, taking it for ``k``
+    when no worker has (see claim_slot in _fastscan.c)."""

@@ -37,17 +37,21 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from tlslens.flows import table as _table
 from tlslens.packets.tcp import FLAG_MASK
 from tlslens.packets.types import ACK, FIN, RST, SYN
 
 _Scanner: type[Scanner] | None
+claim: Callable[[Any, int, int], bool] | None
 try:  # the optional compiled walk (src/tlslens/flows/_fastscan.c)
     from tlslens.flows._fastscan import Scanner as _Scanner
+    from tlslens.flows._fastscan import claim
 except ImportError:  # not built (no compiler at install time): the Python lane does it all
     _Scanner = None
+    claim = None  # and shards are fixed by hash (tlslens.parallel makes no claim table)
 
 if TYPE_CHECKING:
     from tlslens.capture.reader import Walker
@@ -94,12 +98,15 @@ class FastLane:
     """
 
     def __init__(self, table: FlowTable, mute: bool = False,
-                 skimming: type | None = None, shard: tuple[int, int] | None = None) -> None:
+                 skimming: type | None = None, shard: tuple[int, int] | None = None,
+                 claims: Any = None) -> None:
         self.table = table
         self.mute = mute
         #: (k, n): this run analyses shard k of n (the pipeline's Options.shard); the
         #: compiled walk drops the other shards' packets itself, by the same hash.
         self.shard = shard
+        #: The workers' claim table, with ``shard`` (tlslens.pipeline.Options.claims).
+        self.claims = claims
         #: The consumer type (tlslens.tls.session.TlsSession) whose payload skipping the
         #: compiled walk may do itself; None: no compiled walk.
         self.skimming = skimming
@@ -164,7 +171,7 @@ class FastLane:
             return None
         k, n = self.shard if self.shard is not None else (0, 1)
         return _Scanner(self.entries, self.table, self.skimming, self.deliver, self.synack,
-                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS, k, n)
+                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS, k, n, self.claims)
 
     def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
         """Handle this Ethernet frame here; False: it goes the general way.

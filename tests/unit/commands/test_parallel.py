@@ -262,6 +262,9 @@ def test_workers_end_when_the_parent_is_killed(six_connections: Path, tmp_path: 
     from tlslens import parallel
 
     monkeypatch.setattr(parallel, "BATCH", 1)  # a frame per text: the second one blocks
+    # Shards by hash, so that both workers have connections to block on (with the claim
+    # table, the worker that starts first may take all six).
+    monkeypatch.setattr(parallel, "new_claim_table", lambda: None)
     marks = tmp_path / "pids"
     marks.mkdir()
 
@@ -318,3 +321,57 @@ def test_a_worker_error_is_raised_in_the_parent(six_connections: Path) -> None:
 
     with pytest.raises(RuntimeError, match="Unpicklable: odd"):
         _rendered(six_connections, fails_oddly, str, 2)
+
+
+@pytest.mark.parametrize("compiled_lane", [True, False])
+def test_a_worker_analyses_the_connections_it_claims(six_connections: Path,
+                                                     compiled_lane: bool) -> None:
+    """With the workers' claim table (Options.claims), a worker analyses the connections
+    whose slot it takes first or already holds, whole, and none of another's: alone with
+    a fresh table it analyses every connection as one process does; with every slot
+    another's, none; with some slots taken by the other beforehand, the rest. By the
+    compiled walk and by the Python path alike."""
+    import mmap
+    from dataclasses import replace
+
+    from tlslens.flows.lane import claim
+    from tlslens.parallel import CLAIM_SLOTS
+    from tlslens.pipeline import Options, RunState, _endpoints_crc, iter_connections
+    from tlslens.report.json_report import connection_json
+
+    if claim is None:
+        pytest.skip("the compiled module is not built: shards are fixed by hash")
+    base = Options(compiled_lane=compiled_lane)
+    whole = [connection_json(c) for c in iter_connections(str(six_connections), RunState(),
+                                                          base)]
+    assert len(whole) == 6
+
+    def worker(k: int, claims: mmap.mmap) -> tuple[list[bytes], RunState]:
+        run = RunState()
+        opts = replace(base, shard=(k, 2), claims=claims)
+        return [connection_json(c) for c in iter_connections(str(six_connections), run,
+                                                             opts)], run
+
+    alone, run = worker(1, mmap.mmap(-1, CLAIM_SLOTS))
+    assert [_without_id(t) for t in alone] == [_without_id(t) for t in whole]
+    assert run.tls_connections == 6 and run.tcp_connections == 6
+
+    others = mmap.mmap(-1, CLAIM_SLOTS)
+    others.write(b"\x01" * CLAIM_SLOTS)  # every slot is worker 0's
+    assert worker(1, others)[0] == []
+
+    split = mmap.mmap(-1, CLAIM_SLOTS)
+    for port in (40001, 40004):  # the second and fifth connections: worker 1's
+        assert claim(split, _endpoints_crc("10.0.0.1", port, "10.0.0.2", 443), 1)
+    zero, one = worker(0, split)[0], worker(1, split)[0]
+    assert [_without_id(t) for t in zero] == [_without_id(whole[i]) for i in (0, 2, 3, 5)]
+    assert [_without_id(t) for t in one] == [_without_id(whole[i]) for i in (1, 4)]
+
+
+def _without_id(line: bytes) -> bytes:
+    """A connection's JSON line without its id (a lone worker numbers its own)."""
+    import json
+
+    doc = json.loads(line)
+    doc.pop("id")
+    return json.dumps(doc, sort_keys=True).encode()

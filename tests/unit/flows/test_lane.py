@@ -378,33 +378,100 @@ def test_the_compiled_walk_shards_as_the_pipeline_does(n: int) -> None:
     """The compiled walk drops another shard's packets by the same hash as the pipeline's
     shard test (tlslens.pipeline._shard_index), IPv4 and IPv6; this shard's unknown
     packets come back for the general path."""
-    import ipaddress
-
     from tlslens.flows._fastscan import Scanner
     from tlslens.flows.table import FlowTable
     from tlslens.pipeline import _shard_index
 
-    rng = random.Random(n)
-    tuples = []
-    for i in range(300):
+    tuples, buf = _syn_frames(300, n)
+    table = FlowTable(lambda flow: None, lambda flow: None)
+    for k in range(n):
+        back = _scanned_back(Scanner({}, table, object, print, print, 1 << 30, 1 << 62, k, n),
+                             buf)
+        assert back == [i for i, t in enumerate(tuples) if _shard_index(*t, n) == k]
+
+
+def _syn_frames(count: int, seed: int) -> tuple[list[tuple[str, int, str, int]], bytes]:
+    """``count`` SYNs of random IPv4 and IPv6 4-tuples, as a pcap."""
+    import ipaddress
+
+    rng = random.Random(seed)
+    tuples, frames = [], []
+    for i in range(count):
         if i % 2:
             src, dst = (str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(2))
         else:
             src, dst = (str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(2))
         tuples.append((src, rng.randrange(1, 65536), dst, rng.randrange(1, 65536)))
-    frames = []
     for src, sport, dst, dport in tuples:
         ip = pw.ipv6 if ":" in src else pw.ipv4
         frames.append(pw.eth(ip(pw.tcp(b"", sport, dport, flags=pw.SYN), src=src, dst=dst),
                              0x86DD if ":" in src else 0x0800))
-    buf = pw.pcap_bytes([(pw.BASE_TS_NS + i, f) for i, f in enumerate(frames)])
+    return tuples, pw.pcap_bytes([(pw.BASE_TS_NS + i, f) for i, f in enumerate(frames)])
+
+
+def _scanned_back(scanner, buf: bytes) -> list[int]:  # type: ignore[no-untyped-def]
+    """Indexes of the frames the compiled walk hands back (this worker's, unknown)."""
+    pos, idx, ts, back = 24, 0, pw.BASE_TS_NS, []
+    while True:
+        pos, idx, ts, data, _orig = scanner.scan(buf, pos, idx, ts, True, False, 16)
+        if data is None:
+            return back
+        back.append(idx - 1)
+
+
+@pytest.mark.skipif(not COMPILED, reason="the compiled walk is not built")
+def test_the_compiled_walk_takes_a_claim_and_keeps_it() -> None:
+    """With a claim table, the first worker to meet a 4-tuple's slot takes it; a later
+    worker drops its packets; the Python test (tlslens.flows.lane.claim, by the same
+    hash of either direction) agrees with the walk."""
+    import mmap
+
+    from tlslens.flows._fastscan import Scanner
+    from tlslens.flows.lane import claim
+    from tlslens.flows.table import FlowTable
+    from tlslens.pipeline import _endpoints_crc
+
+    tuples, buf = _syn_frames(200, 7)
     table = FlowTable(lambda flow: None, lambda flow: None)
-    for k in range(n):
-        scanner = Scanner({}, table, object, print, print, 1 << 30, 1 << 62, k, n)
-        pos, idx, ts, back = 24, 0, pw.BASE_TS_NS, []
-        while True:
-            pos, idx, ts, data, _orig = scanner.scan(buf, pos, idx, ts, True, False, 16)
-            if data is None:
-                break
-            back.append(idx - 1)
-        assert back == [i for i, t in enumerate(tuples) if _shard_index(*t, n) == k]
+    claims = mmap.mmap(-1, 1 << 16)
+    # worker 1 takes a third of them first, from Python, some in the reverse direction
+    taken = {i for i in range(0, 200, 3)}
+    for i in sorted(taken):
+        src, sport, dst, dport = tuples[i]
+        crc = (_endpoints_crc(src, sport, dst, dport) if i % 2 else
+               _endpoints_crc(dst, dport, src, sport))
+        assert claim(claims, crc, 1) is True
+    first = Scanner({}, table, object, print, print, 1 << 30, 1 << 62, 0, 2, claims)
+    slots = {_endpoints_crc(*t) & 0xFFFF for t in tuples}
+    assert len(slots) == 200  # no two share a slot, so the split below is exact
+    assert _scanned_back(first, buf) == [i for i in range(200) if i not in taken]
+    again = Scanner({}, table, object, print, print, 1 << 30, 1 << 62, 0, 2, claims)
+    assert _scanned_back(again, buf) == [i for i in range(200) if i not in taken]
+    second = Scanner({}, table, object, print, print, 1 << 30, 1 << 62, 1, 2, claims)
+    assert _scanned_back(second, buf) == sorted(taken)
+    for i, t in enumerate(tuples):
+        assert claim(claims, _endpoints_crc(*t), 0) is (i not in taken)
+        assert claim(claims, _endpoints_crc(*t), 1) is (i in taken)
+
+
+@pytest.mark.skipif(not COMPILED, reason="the compiled walk is not built")
+def test_a_claim_table_must_fit() -> None:
+    """A table whose size is not a power of two, a worker number a byte cannot hold, or
+    memory that cannot be written: a clear error, never a write out of bounds."""
+    import mmap
+
+    from tlslens.flows._fastscan import Scanner
+    from tlslens.flows.lane import claim
+    from tlslens.flows.table import FlowTable
+
+    table = FlowTable(lambda flow: None, lambda flow: None)
+    with pytest.raises(ValueError, match="power of two"):
+        claim(mmap.mmap(-1, 1000), 5, 0)
+    with pytest.raises(ValueError, match="0..254"):
+        claim(mmap.mmap(-1, 1024), 5, 255)
+    with pytest.raises((TypeError, BufferError)):
+        claim(bytes(1024), 5, 0)
+    with pytest.raises(ValueError, match="power of two"):
+        Scanner({}, table, object, print, print, 1, 1, 0, 2, bytearray(3))
+    assert claim(bytearray(1), 0xFFFFFFFF, 254) is True  # one slot: every crc is slot 0
+    assert claim(bytearray(1), 5, 0) is True
