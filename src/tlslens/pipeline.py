@@ -9,6 +9,7 @@ memory follows the open connections, not the file.
 from __future__ import annotations
 
 import functools
+import operator
 import socket
 import traceback
 import zlib
@@ -33,13 +34,19 @@ MAX_CAPTURE_ANOMALIES = 1000
 PROGRESS_EVERY = 4096
 #: Connections built together when reading a capture file (Options.build_batch). Why:
 #: building, judging and rendering a connection runs a few hundred Python functions,
-#: and between two connections the packet walk and the TLS sessions run others; done
-#: one connection at a time, each phase's code and tables have left the CPU caches by
-#: the next connection. Built 16 at a time (and so rendered 16 at a time by whoever
-#: reads them), the issue-9 benchmark's analysis took 9 % less time with ``--jobs 2``
-#: and about 4 % less in one process (benchmarks/README.md). A few finished
-#: connections more in memory; the output is the same, byte for byte.
-BUILD_BATCH = 16
+#: and between two batches the packet walk and the TLS sessions run others; each switch
+#: from one phase to the other finds the CPU caches full of the other phase's code and
+#: data. The same instructions run whatever the batch (counted with callgrind), but on
+#: the issue-9 benchmark one process took 6.4 s built 16 at a time, 5.5 s 256 at a time
+#: and 5.4 s 1024 at a time; past that the waiting connections themselves no longer fit
+#: the caches (4096: slower again, and 118 MB instead of 78). See benchmarks/README.md.
+#: Finished connections wait in memory meanwhile (BUILD_BATCH_BYTES bounds them); the
+#: output is the same, byte for byte.
+BUILD_BATCH = 1024
+#: A batch is built early once its connections' handshake messages add up to this many
+#: bytes: what they hold in memory while they wait follows their messages (certificates
+#: above all), and a capture of huge handshakes must not make a batch of them huge.
+BUILD_BATCH_BYTES = 16 << 20
 
 
 @dataclass(slots=True)
@@ -125,6 +132,7 @@ class _Ordered:
         self.next_id = 0
         self.batch = batch
         self.due: list[tuple[int, Flow, TlsSession]] = []
+        self.due_bytes = 0  # the handshake message bytes of the connections in ``due``
 
     def done(self, flow: Flow, session: TlsSession | None) -> None:
         self.waiting[flow.index] = (flow, session) if session is not None else None
@@ -135,12 +143,13 @@ class _Ordered:
                 conn_id = self.next_id if self.placeholder_id is None else self.placeholder_id
                 self.next_id += 1
                 self.due.append((conn_id, *item))
-        if len(self.due) >= self.batch:
+                self.due_bytes += sum(map(_LENGTH, item[1].state.entries))
+        if len(self.due) >= self.batch or self.due_bytes >= BUILD_BATCH_BYTES:
             self.flush()
 
     def flush(self) -> None:
         """Build and hand out every connection that is due, in order."""
-        due, self.due = self.due, []
+        due, self.due, self.due_bytes = self.due, [], 0
         for conn_id, flow, session in due:
             self.emit_one(conn_id, flow, session)
 
@@ -158,6 +167,10 @@ class _Ordered:
             if self.after_build is not None:
                 self.after_build(conn, session)
             self.emit(conn)
+
+
+#: A session Entry's message length (Entry is a NamedTuple: side, kind, length, ...).
+_LENGTH = operator.itemgetter(2)
 
 
 def _broken(conn_id: int, flow: Flow, anomaly: Anomaly) -> TlsConnection:

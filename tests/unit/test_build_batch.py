@@ -15,8 +15,10 @@ from tests import tlsbytes as tb
 from tlslens import pipeline
 from tlslens.pipeline import BUILD_BATCH, Options, RunState, iter_connections
 
+#: A batch size for the tests (the default, BUILD_BATCH, is larger than a test capture).
+BATCH = 8
 #: Connections in the capture: more than two batches, and not a multiple of one.
-COUNT = 2 * BUILD_BATCH + 5
+COUNT = 2 * BATCH + 5
 
 
 def _frames() -> list[bytes]:
@@ -53,7 +55,7 @@ def test_every_batch_size_gives_the_same_connections(capture: Path) -> None:
     assert [d["id"] for d in one] == list(range(COUNT))
     # first-packet order, not end order: the pairs' second connections ended first
     assert [d["client"]["port"] for d in one] == [40000 + i for i in range(COUNT)]
-    for batch in (2, 3, BUILD_BATCH, None, COUNT + 10):
+    for batch in (2, 3, BATCH, None, COUNT + 10):
         assert _docs(str(capture), batch) == one, batch
     assert _docs(io.BytesIO(capture.read_bytes()), None) == one
 
@@ -104,3 +106,27 @@ def test_a_build_error_in_a_batch_is_that_connection_alone(capture: Path,
     broken = [c.id for c in conns if any(a.id == "internal.error" for a in c.anomalies)]
     assert broken == [4]
     assert all(c.state == "complete" for c in conns if c.id != 4)
+
+
+def test_a_batch_is_built_early_when_its_messages_are_big(capture: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """The waiting connections' handshake bytes bound a batch as well as their count
+    (BUILD_BATCH_BYTES): past the bound it is built at once, whatever the count."""
+    real = pipeline.build_connection
+    built: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "build_connection", counting)
+    it = iter_connections(str(capture), RunState(), Options(build_batch=COUNT + 10))
+    assert next(it).id == 0
+    assert len(built) == COUNT  # one batch: everything, at the end
+    built.clear()
+    monkeypatch.setattr(pipeline, "BUILD_BATCH_BYTES", 1)  # any message is past it
+    it = iter_connections(str(capture), RunState(), Options(build_batch=COUNT + 10))
+    assert next(it).id == 0
+    assert len(built) == 2  # the first pair (its second connection ended first)
+    assert [c.id for c in it] == list(range(1, COUNT))
