@@ -7,10 +7,11 @@ claim table (``Options.claims``, one byte per slot of a hash of the 4-tuple, so 
 directions and a reused 4-tuple land together), and the first to meet a slot takes it
 for the run. So the worker ahead, the one with less to do, takes the new connections:
 on a busy machine one worker is often slowed down, and with fixed shards (the hash
-alone, as without the compiled module) the slow one set the wall time. Each worker renders its
-connections (the expensive rest: report dict, JSON or text) and streams the texts back in
-first-packet order; the parent merges the streams by first frame and numbers the
-connections. The output is the same, byte for byte, as one process writes.
+alone, as without the compiled module) the slow one set the wall time. Each worker renders
+its connections (the expensive rest: report dict, JSON or text) and streams the texts
+back in first-packet order; the parent reads every worker as soon as it sends (_Feed),
+merges the streams by first frame and numbers the connections. The output is the same,
+byte for byte, as one process writes.
 
 Why texts and not connection objects: pickling a connection's many small objects cost
 more than analysing it; strings cross a pipe almost for free. A connection is rendered
@@ -23,15 +24,16 @@ Used for files only (a pipe cannot be read twice) and with the fork start method
 
 from __future__ import annotations
 
-import heapq
+import collections
 import io
 import mmap
 import multiprocessing as mp
 import os
 import pickle
 import secrets
+import selectors
 import struct
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from multiprocessing.process import BaseProcess
 from typing import TypeVar
@@ -69,9 +71,10 @@ IdToken = Callable[[int], Text]
 # Not multiprocessing's Connection: its recv() allocated and grew a buffer per message
 # and unpickled every text into a new object, then the parent searched each text for
 # the sentinel and copied it again to replace it. Here the worker finds the sentinel,
-# and the parent reads each frame into one buffer and makes each final text with a
-# single join: its CPU for the issue-9 capture's 256 MB of NDJSON went from 0.59 s to
-# 0.46 s (start-up included), time taken from a core the workers need.
+# and the parent reads each frame into one buffer (a ring's frame: one copy out of the
+# ring) and makes each final text with a single join: its CPU for the issue-9 capture's
+# 256 MB of NDJSON went from 0.59 s to 0.46 s (start-up included), time taken from a
+# core the workers need.
 _FRAME = struct.Struct("<cI")
 _TEXT = struct.Struct("<QiI")
 _COUNT = struct.Struct("<I")
@@ -227,48 +230,116 @@ def _read_into(stream: io.FileIO, view: memoryview) -> None:
         got += n
 
 
-#: A worker's text as it arrives: (first frame, the bytes before the sentinel id, the
-#: bytes after it, or None when the text holds no sentinel).
+#: A worker's text as the parent holds it: (first frame, the bytes before the sentinel id,
+#: the bytes after it, or None when the text holds no sentinel).
 _Piece = tuple[int, memoryview, "memoryview | None"]
 
+#: Bytes of texts the parent holds for one worker before it stops reading that worker
+#: (which then waits, its ring full, as it would without this buffer).
+BUFFER_CAP = 32 << 20
 
-def _receive(fd: int, runs: list[RunState | None], k: int, sentinel_len: int,
-             ring: _Ring, release_fd: int) -> Generator[_Piece, None, None]:
-    """A worker's texts in its order. Texts in the ring are released (``release_fd``)
-    when the next frame is asked for: by then the caller has made its own copy of each
-    (heapq.merge asks a stream for its next piece only after handing on the last)."""
-    head = bytearray(_FRAME.size)
-    release_at = -1
-    with open(fd, "rb", buffering=0, closefd=True) as stream:
+
+class _Feed:
+    """One worker's texts, read by the parent as soon as they come, in the worker's order.
+
+    Why read ahead: the parent can hand on a worker's text only once the other workers
+    have shown theirs up to it (the merge by first frame), and a worker builds its
+    connections a batch at a time (pipeline.BUILD_BATCH). Read only when the merge asked
+    for it, a worker that had rendered a batch filled its ring and waited, idle, until
+    the other rendered its own: on the issue-9 capture, runs whose workers used 3 s of
+    CPU took 5 to 6.5 s. Now the parent copies each frame's texts out of the ring at once
+    and releases it, holding up to BUFFER_CAP bytes a worker."""
+
+    def __init__(self, fd: int, k: int, runs: list[RunState | None], sentinel_len: int,
+                 ring: _Ring, release_fd: int) -> None:
+        self.fd = fd
+        self.stream = open(fd, "rb", buffering=0, closefd=True)  # noqa: SIM115 - see close
+        self.k = k
+        self.runs = runs
+        self.sentinel_len = sentinel_len
+        self.ring = ring
+        self.release_fd = release_fd
+        self.texts: collections.deque[_Piece] = collections.deque()
+        self.held = 0  # bytes of the texts in ``texts``
+        self.done = False  # the worker sent its last frame
+        self._head = bytearray(_FRAME.size)
+
+    def wanted(self) -> bool:
+        """Whether to read this worker now: it has more to send and the parent holds
+        less than BUFFER_CAP of its texts (or none: the merge waits for it)."""
+        return not self.done and (not self.texts or self.held < BUFFER_CAP)
+
+    def read_frame(self) -> None:
+        """Read one frame (waiting for it) and take its texts."""
+        _read_into(self.stream, memoryview(self._head))
+        kind, size = _FRAME.unpack(self._head)
+        data = memoryview(bytearray(size))
+        _read_into(self.stream, data)
+        if kind == b"D":
+            self.runs[self.k] = pickle.loads(data)
+            self.done = True
+            return
+        if kind == b"E":
+            raise pickle.loads(data)
+        if kind == b"R":  # copied out of the ring, which the worker may then reuse
+            offset, length, release_at = _RING_PLACE.unpack(data)
+            data = memoryview(self.ring.memory[offset:offset + length])
+            _release(self.release_fd, release_at)
+        self._take(data)
+
+    def _take(self, data: memoryview) -> None:
+        count = _COUNT.unpack_from(data)[0]
+        at = _COUNT.size + count * _TEXT.size
+        append, skip = self.texts.append, self.sentinel_len
+        for i in range(count):
+            frame, found, length = _TEXT.unpack_from(data, _COUNT.size + i * _TEXT.size)
+            end = at + length
+            if found < 0:
+                append((frame, data[at:end], None))
+                self.held += length
+            else:
+                cut = at + found
+                append((frame, data[at:cut], data[cut + skip:end]))
+                self.held += length - skip
+            at = end
+
+    def pop(self) -> _Piece:
+        piece = self.texts.popleft()
+        self.held -= len(piece[1]) + (len(piece[2]) if piece[2] is not None else 0)
+        return piece
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _merged(feeds: list[_Feed]) -> Iterator[_Piece]:
+    """Every worker's texts in order of first frame (each worker's are in that order):
+    a text is handed on once every worker still running has shown one, and meanwhile
+    every worker with something to send is read."""
+    selector = selectors.DefaultSelector()
+    try:
+        for feed in feeds:
+            selector.register(feed.fd, selectors.EVENT_READ, feed)
         while True:
-            if release_at >= 0:
-                _release(release_fd, release_at)
-                release_at = -1
-            _read_into(stream, memoryview(head))
-            kind, size = _FRAME.unpack(head)
-            # A new buffer per frame: a T frame's texts are still being handed on when
-            # the next frame is read.
-            data = memoryview(bytearray(size))
-            _read_into(stream, data)
-            if kind == b"D":
-                runs[k] = pickle.loads(data)
-                return
-            if kind == b"E":
-                raise pickle.loads(data)
-            if kind == b"R":
-                offset, length, release_at = _RING_PLACE.unpack(data)
-                data = memoryview(ring.memory)[offset:offset + length]
-            count = _COUNT.unpack_from(data)[0]
-            at = _COUNT.size + count * _TEXT.size
-            for i in range(count):
-                frame, found, length = _TEXT.unpack_from(data, _COUNT.size + i * _TEXT.size)
-                end = at + length
-                if found < 0:
-                    yield frame, data[at:end], None
-                else:
-                    cut = at + found
-                    yield frame, data[at:cut], data[cut + sentinel_len:end]
-                at = end
+            while all(feed.texts or feed.done for feed in feeds):
+                ready = [feed for feed in feeds if feed.texts]
+                if not ready:
+                    return  # every worker is done and every text handed on
+                yield min(ready, key=_first_frame).pop()
+            for feed in feeds:  # read only the workers the parent may hold more of
+                registered = feed.fd in selector.get_map()
+                if registered and not feed.wanted():
+                    selector.unregister(feed.fd)
+                elif not registered and feed.wanted():
+                    selector.register(feed.fd, selectors.EVENT_READ, feed)
+            for key, _ in selector.select():
+                key.data.read_frame()
+    finally:
+        selector.close()
+
+
+def _first_frame(feed: _Feed) -> int:
+    return feed.texts[0][0]
 
 
 def _release(fd: int, position: int) -> None:
@@ -299,7 +370,7 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
     procs: list[BaseProcess] = []
     fds: list[int] = []
     release_fds: list[int] = []
-    streams: list[Generator[_Piece, None, None]] = []
+    feeds: list[_Feed] = []
     runs: list[RunState | None] = [None] * jobs
     rings = [_Ring(RING_SIZE) for _ in range(jobs)]
     claims = new_claim_table()
@@ -318,17 +389,16 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
             os.close(send)
             os.close(released_recv)
             procs.append(proc)
-        streams = [_receive(fd, runs, k, len(sentinel), rings[k], release_fds[k])
-                   for k, fd in enumerate(fds)]
-        fds = []  # the streams close them
+        feeds = [_Feed(fd, k, runs, len(sentinel), rings[k], release_fds[k])
+                 for k, fd in enumerate(fds)]
+        fds = []  # the feeds close them
         join = b"".join
-        for next_id, (_, before, after) in enumerate(
-                heapq.merge(*streams, key=lambda piece: piece[0])):
+        for next_id, (_, before, after) in enumerate(_merged(feeds)):
             text = bytes(before) if after is None else join((before, token(next_id), after))
             yield text.decode("utf-8", "surrogatepass") if as_text else text  # type: ignore[misc]
     finally:
-        for stream in streams:
-            stream.close()
+        for feed in feeds:
+            feed.close()
         for fd in fds + release_fds:
             os.close(fd)
         for worker in procs:

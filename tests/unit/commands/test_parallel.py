@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -375,3 +376,70 @@ def _without_id(line: bytes) -> bytes:
     doc = json.loads(line)
     doc.pop("id")
     return json.dumps(doc, sort_keys=True).encode()
+
+
+def _text_frame(kind: bytes, texts: list[tuple[int, bytes]], sentinel: bytes,
+                ring: Any = None) -> bytes:
+    """A worker's frame of ``texts`` (first frame, bytes): the texts themselves (T), or
+    their place in ``ring`` (R, the texts written there at offset 0)."""
+    import struct
+
+    from tlslens import parallel
+
+    payload = parallel._COUNT.pack(len(texts)) + b"".join(
+        parallel._TEXT.pack(frame, text.find(sentinel), len(text)) for frame, text in texts)
+    payload += b"".join(text for _, text in texts)
+    if kind == b"R":
+        ring.memory[:len(payload)] = payload
+        payload = parallel._RING_PLACE.pack(0, len(payload), len(payload))
+    return struct.pack("<cI", kind, len(payload)) + payload
+
+
+def test_the_parent_reads_workers_ahead_and_releases_their_rings_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent takes a worker's frame as soon as it comes (and releases its ring
+    then, not when the merge reaches its texts), holds its texts until every worker has
+    shown one up to them, and hands them on in order of first frame."""
+    import os
+    import pickle
+    import struct
+
+    from tlslens import parallel
+    from tlslens.pipeline import RunState
+
+    sentinel = b"@@ID@@"
+    runs: list[Any] = [None, None]
+    ring = parallel._Ring(4096)
+    pipes = [os.pipe(), os.pipe()]
+    released_recv, released_send = os.pipe()
+    feeds = [parallel._Feed(pipes[k][0], k, runs, len(sentinel), ring, released_send)
+             for k in range(2)]
+    try:
+        first = [(1, b"a@@ID@@1"), (4, b"d"), (5, b"e@@ID@@5")]
+        os.write(pipes[0][1], _text_frame(b"R", first, sentinel, ring))
+        feeds[0].read_frame()
+        # the ring is released before any of its texts is handed on
+        size = parallel._COUNT.size + 3 * parallel._TEXT.size + sum(len(t) for _, t in first)
+        assert struct.unpack("<Q", os.read(released_recv, 8))[0] == size
+        ring.memory[:64] = b"\0" * 64  # the worker reuses its ring: the parent has a copy
+        assert feeds[0].held == len(b"a1" + b"d" + b"e5")
+        assert feeds[0].wanted() and feeds[1].wanted()
+        monkeypatch.setattr(parallel, "BUFFER_CAP", 5)  # holding 5 bytes: read no more
+        assert not feeds[0].wanted() and feeds[1].wanted()  # (the merge needs worker 1)
+        monkeypatch.undo()
+        os.write(pipes[1][1], _text_frame(b"T", [(2, b"b@@ID@@2"), (3, b"c")], sentinel))
+        for k, count in ((0, 3), (1, 2)):
+            done = pickle.dumps(RunState(tls_connections=count))
+            os.write(pipes[k][1], struct.pack("<cI", b"D", len(done)) + done)
+            os.close(pipes[k][1])
+        merged = [(frame, bytes(before), None if after is None else bytes(after))
+                  for frame, before, after in parallel._merged(feeds)]
+        assert merged == [(1, b"a", b"1"), (2, b"b", b"2"), (3, b"c", None), (4, b"d", None),
+                          (5, b"e", b"5")]
+        assert [feed.held for feed in feeds] == [0, 0]
+        assert [r.tls_connections for r in runs] == [3, 2]
+    finally:
+        for feed in feeds:
+            feed.close()
+        os.close(released_recv)
+        os.close(released_send)
