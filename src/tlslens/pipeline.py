@@ -43,6 +43,11 @@ PROGRESS_EVERY = 4096
 #: Finished connections wait in memory meanwhile (BUILD_BATCH_BYTES bounds them); the
 #: output is the same, byte for byte.
 BUILD_BATCH = 1024
+#: The batch of ``hellos_only`` runs (``tlslens fingerprint``): their "building" is a
+#: few attribute reads, with nothing to keep warm, while the finished connections a big
+#: batch keeps waiting made the packet walk itself slower (issue-9 capture: 1.48-1.58 s
+#: at 16, 1.67-1.77 s at 1024).
+HELLOS_BATCH = 16
 #: A batch is built early once its connections' handshake messages add up to this many
 #: bytes: what they hold in memory while they wait follows their messages (certificates
 #: above all), and a capture of huge handshakes must not make a batch of them huge.
@@ -93,8 +98,9 @@ class Options:
     #: packets of pcap and pcapng files; off only to check that it changes nothing.
     compiled_lane: bool = True
     #: Finished connections are built, and handed out, this many at a time (None:
-    #: BUILD_BATCH for a capture file named by its path, 1 for standard input or a file
-    #: object, which may be a live capture whose connections are awaited one by one).
+    #: BUILD_BATCH, or HELLOS_BATCH with ``hellos_only``, for a capture file named by its
+    #: path; 1 for standard input or a file object, which may be a live capture whose
+    #: connections are awaited one by one).
     #: The same connections in the same order either way; see BUILD_BATCH for why.
     build_batch: int | None = None
 
@@ -197,7 +203,9 @@ def _broken(conn_id: int, flow: Flow, anomaly: Anomaly) -> TlsConnection:
 def _build_batch(source: object, options: Options) -> int:
     if options.build_batch is not None:
         return max(1, options.build_batch)
-    return BUILD_BATCH if isinstance(source, str) and source != "-" else 1
+    if not isinstance(source, str) or source == "-":
+        return 1
+    return HELLOS_BATCH if options.hellos_only else BUILD_BATCH
 
 
 def iter_connections(source: str | BinaryIO, run: RunState | None = None,

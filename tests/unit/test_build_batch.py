@@ -62,6 +62,8 @@ def test_every_batch_size_gives_the_same_connections(capture: Path) -> None:
 
 def test_a_file_path_is_built_in_batches_a_stream_one_by_one(capture: Path) -> None:
     assert pipeline._build_batch(str(capture), Options()) == BUILD_BATCH
+    assert pipeline._build_batch(str(capture), Options(hellos_only=True)) == \
+        pipeline.HELLOS_BATCH < BUILD_BATCH
     assert pipeline._build_batch("-", Options()) == 1
     assert pipeline._build_batch(io.BytesIO(b""), Options()) == 1
     assert pipeline._build_batch(str(capture), Options(build_batch=0)) == 1
