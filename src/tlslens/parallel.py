@@ -321,11 +321,20 @@ def _merged(feeds: list[_Feed]) -> Iterator[_Piece]:
         for feed in feeds:
             selector.register(feed.fd, selectors.EVENT_READ, feed)
         while True:
-            while all(feed.texts or feed.done for feed in feeds):
-                ready = [feed for feed in feeds if feed.texts]
-                if not ready:
-                    return  # every worker is done and every text handed on
-                yield min(ready, key=_first_frame).pop()
+            while True:  # hand on texts while every running worker has shown one
+                best: _Feed | None = None
+                for feed in feeds:
+                    if feed.texts:
+                        if best is None or feed.texts[0][0] < best.texts[0][0]:
+                            best = feed
+                    elif not feed.done:
+                        break  # this worker's next text may come first: read it
+                else:
+                    if best is None:
+                        return  # every worker is done and every text handed on
+                    yield best.pop()
+                    continue
+                break
             for feed in feeds:  # read only the workers the parent may hold more of
                 registered = feed.fd in selector.get_map()
                 if registered and not feed.wanted():
@@ -336,10 +345,6 @@ def _merged(feeds: list[_Feed]) -> Iterator[_Piece]:
                 key.data.read_frame()
     finally:
         selector.close()
-
-
-def _first_frame(feed: _Feed) -> int:
-    return feed.texts[0][0]
 
 
 def _release(fd: int, position: int) -> None:
