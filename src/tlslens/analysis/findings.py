@@ -55,6 +55,10 @@ class Rule:
     id: str
     check: Callable[[TlsConnection], Iterable[Hit]]
     why: str  # one line: the RFC or attack behind the rule (docs, not reports)
+    #: The rule reads only the server's certificates and key exchange and what was
+    #: verified of them: it finds nothing in a connection without any (a TLS 1.3
+    #: handshake not decrypted, a resumption), and evaluate() does not ask it there.
+    needs_certificates: bool = False
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -588,16 +592,26 @@ RULES: tuple[Rule, ...] = (
     Rule("weak-cipher", weak_cipher, "RFC 7465 (RC4), Sweet32, export and NULL suites"),
     Rule("no-forward-secrecy", no_forward_secrecy, "static key exchange (RFC 7525 4.1)"),
     Rule("cbc-mode", cbc_mode, "Lucky13, POODLE-TLS; RFC 7366 encrypt_then_mac"),
-    Rule("md5-signature", md5_signature, "MD5 collisions (RFC 6151)"),
-    Rule("sha1-signature", sha1_signature, "SHA-1 collisions (SHAttered, RFC 9155)"),
-    Rule("weak-key", weak_key, "key sizes below NIST SP 800-57 minimums; Logjam"),
-    Rule("cert-expired", cert_expired, "RFC 5280 4.1.2.5, judged at capture time"),
-    Rule("cert-not-yet-valid", cert_not_yet_valid, "RFC 5280 4.1.2.5"),
-    Rule("hostname-mismatch", hostname_mismatch, "RFC 6125 6.4"),
-    Rule("chain-broken", chain_broken, "RFC 5280 6.1 path validation"),
-    Rule("chain-order", chain_order, "RFC 5246 7.4.2 certificate_list order"),
-    Rule("self-signed-leaf", self_signed_leaf, "no third party vouches for the key"),
-    Rule("ske-signature-invalid", ske_signature_invalid, "RFC 5246 7.4.3"),
+    Rule("md5-signature", md5_signature, "MD5 collisions (RFC 6151)",
+         needs_certificates=True),
+    Rule("sha1-signature", sha1_signature, "SHA-1 collisions (SHAttered, RFC 9155)",
+         needs_certificates=True),
+    Rule("weak-key", weak_key, "key sizes below NIST SP 800-57 minimums; Logjam",
+         needs_certificates=True),
+    Rule("cert-expired", cert_expired, "RFC 5280 4.1.2.5, judged at capture time",
+         needs_certificates=True),
+    Rule("cert-not-yet-valid", cert_not_yet_valid, "RFC 5280 4.1.2.5",
+         needs_certificates=True),
+    Rule("hostname-mismatch", hostname_mismatch, "RFC 6125 6.4",
+         needs_certificates=True),
+    Rule("chain-broken", chain_broken, "RFC 5280 6.1 path validation",
+         needs_certificates=True),
+    Rule("chain-order", chain_order, "RFC 5246 7.4.2 certificate_list order",
+         needs_certificates=True),
+    Rule("self-signed-leaf", self_signed_leaf, "no third party vouches for the key",
+         needs_certificates=True),
+    Rule("ske-signature-invalid", ske_signature_invalid, "RFC 5246 7.4.3",
+         needs_certificates=True),
     Rule("no-extended-master-secret", no_extended_master_secret, "RFC 7627, triple handshake"),
     Rule("no-secure-renegotiation", no_secure_renegotiation, "RFC 5746"),
     Rule("tls-compression", tls_compression, "CRIME; RFC 7457 2.6"),
@@ -616,10 +630,21 @@ RULES: tuple[Rule, ...] = (
 def evaluate(c: TlsConnection, rules: Iterable[Rule] = RULES) -> tuple[Finding, ...]:
     """Every rule's hits as findings, the worst first (stable within a severity)."""
     out: list[Finding] = []
+    certified = has_certificate_facts(c)
     for rule in rules:
+        if rule.needs_certificates and not certified:
+            continue  # (it would find nothing: a third of the rules, most connections)
         for severity, params in rule.check(c):
             out.append(Finding(rule.id, severity, params=tuple(params.items())))
     return tuple(sorted(out, key=_severity_rank))
+
+
+def has_certificate_facts(c: TlsConnection) -> bool:
+    """Whether the capture shows anything of the server's certificates or key exchange:
+    certificates, their chain, a ServerKeyExchange, or a verification result. Without
+    any, every rule with ``needs_certificates`` finds nothing (they read only these)."""
+    return bool(c.certificates or c.chain or c.server_key_exchange is not None
+                or c.server_key_exchange_valid is not None or c.hostname_match is not None)
 
 
 #: Sort rank of each severity: the worst first, unknown ones last.

@@ -394,3 +394,27 @@ def test_random_day_is_the_datetime_day() -> None:
     for secs in values:
         expected = _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime("%Y-%m-%d")
         assert fmod._gmt(secs.to_bytes(4, "big") + bytes(28)) == expected, secs
+
+
+def test_rules_that_need_certificates_find_nothing_without_them() -> None:
+    """evaluate() skips the rules marked ``needs_certificates`` where the capture shows
+    no certificate, chain, ServerKeyExchange or verification: on every fixture and
+    corpus connection, asking every rule everywhere finds the same findings, and a
+    skipped rule finds nothing where it is skipped (the rules read only those fields)."""
+    from tests.corpus.truth_compare import corpus_captures
+    from tlslens.analysis.findings import has_certificate_facts
+
+    marked = [r for r in RULES if r.needs_certificates]
+    assert len(marked) >= 10
+    everywhere = tuple(dataclasses.replace(r, needs_certificates=False) for r in RULES)
+    captures = sorted((ROOT / "tests" / "fixtures").rglob("*.pcap*")) + corpus_captures()
+    skipped = asked = 0
+    for capture in captures:
+        for conn in tlslens.analyze(str(capture)).connections:
+            assert evaluate(conn) == evaluate(conn, everywhere), (capture.name, conn.id)
+            if not has_certificate_facts(conn):
+                skipped += 1
+                assert all(not list(r.check(conn)) for r in marked), (capture.name, conn.id)
+            else:
+                asked += 1
+    assert skipped >= 5 and asked >= 5  # both kinds were there
