@@ -113,12 +113,14 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     # Each side's name ("client"/"server") by side number (0 or 1): a lookup, not a
     # call, for the dozen entries of a connection.
     names = ("client", "server") if client_side == 0 else ("server", "client")
-    messages = tuple([MessageLine(e.frame, e.ts_ns, names[e.side], e.type, e.length,
-                                  e.encrypted, e.decrypted) for e in entries
-                      if e.type != "limit"])
+    # (Entries are tuples: unpacking them is faster than reading their fields by name.)
+    messages = tuple([MessageLine(frame, ts_ns, names[side], kind, length, encrypted,
+                                  decrypted)
+                      for side, kind, length, frame, ts_ns, encrypted, decrypted in entries
+                      if kind != "limit"])
     letters = (_HISTORY_UPPER, HISTORY_LETTERS) if client_side == 0 else (HISTORY_LETTERS,
                                                                           _HISTORY_UPPER)
-    history = "".join([letters[e.side].get(e.type, "?") for e in entries[:200]])
+    history = "".join([letters[e[0]].get(e[1], "?") for e in entries[:200]])  # side, type
     client_hellos = tuple([HelloRecord(f, "client", ch) for f, ch in st.client_hellos])
     server_hellos = tuple([HelloRecord(f, "server", sh) for f, sh in st.server_hellos])
 
