@@ -42,9 +42,10 @@ from tlslens.analysis.model import TlsConnection
 from tlslens.pipeline import Options, RunState, iter_connections
 from tlslens.writev import write_all
 
-#: Connections sent per message: large enough to amortise the pipe, small enough to
-#: keep the parent's memory flat while it waits for a slower worker.
-BATCH = 32
+#: Connections sent per message: each message wakes the parent, and 32 a message cost a
+#: worker some 3 % of its time in sending (issue-9 capture, py-spy); 128 texts of the
+#: benchmark's ~12 KB (1.5 MB) still leave room for two more in a ring.
+BATCH = 128
 
 
 def new_sentinel_id() -> int:
