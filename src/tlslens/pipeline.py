@@ -8,7 +8,6 @@ memory follows the open connections, not the file.
 
 from __future__ import annotations
 
-import functools
 import operator
 import socket
 import traceback
@@ -301,27 +300,39 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
 def _shard_test(shard: tuple[int, int], claims: Any = None) -> Callable[[TcpSegment], bool]:
     """Whether a segment's connection is in ``shard`` (k, n), by the hash or, given the
     workers' ``claims``, by the claim table (taking the connection when no worker has);
-    remembered per directed 4-tuple, since a connection's packets all ask (a claim is
-    never given up)."""
+    remembered for both directions of the 4-tuple at once, since a connection's packets
+    all ask (and a claim is never given up). Bounded: cleared when full."""
     k, n = shard
 
     from tlslens.flows.lane import claim
 
+    decide: Callable[[str, int, str, int], bool]
     if claims is not None and claim is not None:
         take = claim
 
-        @functools.lru_cache(maxsize=1 << 16)
-        def in_shard(src: str, sport: int, dst: str, dport: int) -> bool:
+        def decide(src: str, sport: int, dst: str, dport: int) -> bool:
             return take(claims, _endpoints_crc(src, sport, dst, dport), k)
     else:
-        @functools.lru_cache(maxsize=1 << 16)
-        def in_shard(src: str, sport: int, dst: str, dport: int) -> bool:
+        def decide(src: str, sport: int, dst: str, dport: int) -> bool:
             return _shard_index(src, sport, dst, dport, n) == k
 
+    known: dict[tuple[str, int, str, int], bool] = {}
+
     def mine(seg: TcpSegment) -> bool:
-        return in_shard(seg[2], seg[4], seg[3], seg[5])
+        key = (seg[2], seg[4], seg[3], seg[5])
+        hit = known.get(key)
+        if hit is None:
+            hit = decide(*key)
+            if len(known) >= _SHARD_MEMO:
+                known.clear()
+            known[key] = known[(seg[3], seg[5], seg[2], seg[4])] = hit
+        return hit
 
     return mine
+
+
+#: 4-tuples (each direction) whose shard _shard_test remembers.
+_SHARD_MEMO = 1 << 16
 
 
 def shard_of(seg: TcpSegment, n: int) -> int:

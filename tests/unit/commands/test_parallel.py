@@ -443,3 +443,36 @@ def test_the_parent_reads_workers_ahead_and_releases_their_rings_at_once(
             feed.close()
         os.close(released_recv)
         os.close(released_send)
+
+
+@pytest.mark.parametrize("with_claims", [True, False])
+def test_the_shard_test_answers_alike_both_ways_and_past_its_memory(
+        with_claims: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline's shard test remembers both directions of a 4-tuple at once; a
+    memory cleared when full (2 entries here) changes no answer."""
+    import mmap
+
+    from tlslens import pipeline
+    from tlslens.flows.lane import claim
+    from tlslens.packets.types import TcpSegment
+
+    if with_claims and claim is None:
+        pytest.skip("the compiled module is not built")
+    monkeypatch.setattr(pipeline, "_SHARD_MEMO", 2)
+    claims = mmap.mmap(-1, 1 << 10) if with_claims else None
+    mine = pipeline._shard_test((1, 2), claims)
+    fresh = pipeline._shard_test((1, 2), claims)
+
+    def seg(src: str, sport: int, dst: str, dport: int) -> TcpSegment:
+        return TcpSegment(0, 0, src, dst, sport, dport, 0, 0, 0, b"")
+
+    tuples = [(f"10.0.{i}.1", 40000 + i, "10.9.9.9", 443) for i in range(40)]
+    answers = [mine(seg(*t)) for t in tuples]
+    if not with_claims:
+        assert answers == [pipeline._shard_index(*t, 2) == 1 for t in tuples]
+    else:
+        assert all(answers)  # the first to ask takes every slot
+    for t, answer in zip(tuples, answers):
+        src, sport, dst, dport = t
+        assert mine(seg(dst, dport, src, sport)) is answer
+        assert fresh(seg(src, sport, dst, dport)) is answer
