@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from tlslens.analysis.build import build_connection, fingerprint_row
+from tlslens.analysis.build import build_connection, fingerprint_row, judge_connections
 from tlslens.analysis.model import AnalysisResult, CaptureSummary, TlsConnection
 from tlslens.anomalies import Anomaly
 from tlslens.capture.reader import open_capture
@@ -153,25 +153,41 @@ class _Ordered:
             self.flush()
 
     def flush(self) -> None:
-        """Build and hand out every connection that is due, in order."""
+        """Build and hand out every connection that is due, in order: all built first,
+        then judged together (analysis.build.judge_connections says why). A connection
+        whose analysis raises (a bug) is handed out as a stand-in that says so."""
         due, self.due, self.due_bytes = self.due, [], 0
-        for conn_id, flow, session in due:
-            self.emit_one(conn_id, flow, session)
+        built: list[Any] = []
+        broken: set[int] = set()
 
-    def emit_one(self, conn_id: int, flow: Flow, session: TlsSession) -> None:
-        try:
-            conn: Any = fingerprint_row(conn_id, flow, session) if self.rows \
-                else build_connection(conn_id, flow, session, self.hellos_only)
-        except Exception as exc:  # noqa: BLE001 - a bug must not stop the other connections
-            run_bug = Anomaly("internal.error", f"connection {flow.endpoints}: "
-                              f"{type(exc).__name__}: {exc}; "
-                              f"{traceback.format_exc(limit=-1).strip().splitlines()[-1]}",
-                              flow.first_frame)
-            self.emit(_broken(conn_id, flow, run_bug))
-        else:
-            if self.after_build is not None:
+        def fail(i: int, exc: Exception) -> None:
+            conn_id, flow, _ = due[i]
+            built[i] = _broken(conn_id, flow, _bug(flow, exc))
+            broken.add(i)
+
+        for i, (conn_id, flow, session) in enumerate(due):
+            built.append(None)
+            try:
+                built[i] = fingerprint_row(conn_id, flow, session) if self.rows \
+                    else build_connection(conn_id, flow, session, self.hellos_only,
+                                          judged=False)
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop the others
+                fail(i, exc)
+        if not self.rows and not self.hellos_only:
+            judging = [i for i in range(len(due)) if i not in broken]
+            judge_connections([built[i] for i in judging],
+                              lambda j, exc: fail(judging[j], exc))
+        for i, ((_, _, session), conn) in enumerate(zip(due, built)):
+            if self.after_build is not None and i not in broken:
                 self.after_build(conn, session)
             self.emit(conn)
+
+
+def _bug(flow: Flow, exc: Exception) -> Anomaly:
+    """The anomaly of a connection whose analysis raised ``exc`` (a bug in tlslens)."""
+    last = "".join(traceback.format_exception(exc, limit=-1)).strip().splitlines()[-1]
+    return Anomaly("internal.error", f"connection {flow.endpoints}: "
+                   f"{type(exc).__name__}: {exc}; {last}", flow.first_frame)
 
 
 #: A session Entry's message length (Entry is a NamedTuple: side, kind, length, ...).

@@ -132,3 +132,33 @@ def test_a_batch_is_built_early_when_its_messages_are_big(capture: Path,
     assert next(it).id == 0
     assert len(built) == 2  # the first pair (its second connection ended first)
     assert [c.id for c in it] == list(range(1, COUNT))
+
+
+@pytest.mark.parametrize("phase", ["verification", "esim_for", "conclusion"])
+def test_a_judging_error_in_a_batch_is_that_connection_alone(capture: Path, phase: str,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The batch is judged phase by phase (analysis.build.judge_connections); a phase
+    that raises for one connection makes that connection alone a stand-in saying so,
+    and the others are judged as one by one."""
+    from tlslens.analysis import _judging
+
+    real = getattr(_judging, phase)
+    calls = [0]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise ValueError("boom")
+        return real(*args, **kwargs)
+
+    expected = [c.to_dict() for c in iter_connections(str(capture), RunState(),
+                                                      Options(build_batch=BATCH))]
+    monkeypatch.setattr(_judging, phase, flaky)
+    conns = list(iter_connections(str(capture), RunState(), Options(build_batch=BATCH)))
+    assert [c.id for c in conns] == list(range(COUNT))
+    broken = [c.id for c in conns if any(a.id == "internal.error" for a in c.anomalies)]
+    assert broken == [2]
+    assert "ValueError: boom" in conns[2].anomalies[-1].detail
+    assert [c.to_dict() for c in conns if c.id != 2] == \
+        [d for d in expected if d["id"] != 2]

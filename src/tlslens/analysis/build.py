@@ -8,6 +8,7 @@ conclusion is filled in before it leaves the builder).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from tlslens.analysis.fingerprints import (
@@ -96,10 +97,14 @@ _HISTORY_UPPER = {kind: letter.upper() for kind, letter in HISTORY_LETTERS.items
 
 
 def build_connection(conn_id: int, flow: Flow, session: TlsSession,
-                     hellos_only: bool = False) -> TlsConnection:
+                     hellos_only: bool = False, judged: bool = True) -> TlsConnection:
     """The connection's immutable analysis. ``hellos_only`` (``tlslens fingerprint``)
     stops after the hellos and fingerprints: no message ladder, certificates,
-    verification, findings or eSIM profile (the verdict then says it was not judged)."""
+    verification, findings or eSIM profile (the verdict then says it was not judged).
+
+    ``judged=False`` leaves out the verification, the findings, the verdict and the eSIM
+    profile: the caller then passes the connection, before anything else sees it, to
+    :func:`judge_connections`, with the others of its batch (the pipeline does)."""
     st = session.state
     client_side, inferred = _client_side(flow, session)
     session.client_side = client_side
@@ -172,7 +177,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     (ip0, port0), (ip1, port1) = flow.endpoints
     ends = {0: Endpoint(ip0, port0), 1: Endpoint(ip1, port1)}
     server_name = first_ch.server_name if first_ch else None
-    verified = _NOT_VERIFIED if hellos_only else _judge().verification(
+    verified = _NOT_VERIFIED if hellos_only or not judged else _judge().verification(
         certificates=server_certs, server_key_exchange=st.server_key_exchange,
         client_hellos=client_hellos, server_hellos=server_hellos, server_name=server_name,
         start_ns=flow.first_ts)
@@ -197,7 +202,7 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
         alerts=alerts, fingerprints=fps, hello_fingerprints=hello_fps,
         server_hello_fingerprints=sh_fps, verdict=Verdict("acceptable"),
         anomalies=tuple(anomalies), decryption=decryption, **verified)
-    if hellos_only:
+    if hellos_only or not judged:
         return conn
     # assess(), with the verification already in: the eSIM profile (analysis/esim/)
     # reads no verification field, and its findings come after the rules' own.
@@ -205,6 +210,52 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     esim, esim_findings = judge.esim_for(conn)
     _fill(conn, esim=esim, **judge.conclusion(conn, esim_findings))
     return conn
+
+
+#: A phase of :func:`judge_connections`: what it does to one connection.
+JudgePhase = Callable[[TlsConnection], None]
+
+
+def judge_connections(conns: Sequence[TlsConnection],
+                      failed: Callable[[int, Exception], None]) -> None:
+    """Verify, profile (eSIM) and judge connections built with ``judged=False``, in
+    place: the same fields as :func:`build_connection` sets, in the same order, but
+    phase by phase over the whole batch (every verification, then every eSIM profile,
+    then every set of findings and verdict). Why: each phase runs its own code and
+    tables, which stay in the CPU caches for a whole batch instead of being evicted by
+    the next phase for every connection: ~4 % of one process's time on the issue-9
+    capture (4.86-5.06 s against 5.04-5.25 s, alternating runs). A phase that raises for
+    a connection calls ``failed(index, exception)`` and leaves that connection out of
+    the later phases (the caller replaces it)."""
+    judge = _judge()
+    live = list(range(len(conns)))
+    profiles: dict[int, tuple[Any, Any]] = {}
+
+    def verify(conn: TlsConnection) -> None:
+        _fill(conn, **judge.verification(
+            certificates=conn.certificates, server_key_exchange=conn.server_key_exchange,
+            client_hellos=conn.client_hellos, server_hellos=conn.server_hellos,
+            server_name=conn.server_name, start_ns=conn.start_ns))
+
+    def conclude(conn: TlsConnection) -> None:
+        esim, esim_findings = profiles.pop(id(conn))
+        _fill(conn, esim=esim, **judge.conclusion(conn, esim_findings))
+
+    def profile(conn: TlsConnection) -> None:
+        profiles[id(conn)] = judge.esim_for(conn)
+
+    phase: JudgePhase
+    for phase in (verify, profile, conclude):
+        still = []
+        for i in live:
+            try:
+                phase(conns[i])
+            except Exception as exc:  # noqa: BLE001 - the caller reports it
+                profiles.pop(id(conns[i]), None)
+                failed(i, exc)
+            else:
+                still.append(i)
+        live = still
 
 
 def _fill(conn: TlsConnection, **fields: Any) -> None:
