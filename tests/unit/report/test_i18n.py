@@ -187,3 +187,24 @@ def test_docs_table_lists_every_finding() -> None:
     doc = (Path(__file__).resolve().parents[3] / "docs" / "findings.md").read_text("utf-8")
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", doc, re.MULTILINE))
     assert listed == {r.id for r in RULES}
+
+
+def test_a_finding_that_never_recurs_is_rendered_without_being_remembered() -> None:
+    """random-not-time names the day read from each hello's random: its texts are made
+    afresh (the same words as through the memory) and not kept, so that the findings
+    that do recur stay remembered."""
+    from tlslens.analysis.findings import random_not_time
+    from tlslens.analysis.model import Finding
+    from tlslens.report.messages import findings as words
+
+    seed = tlslens.analyze(str(SEED)).connections[0]
+    hits = list(random_not_time(seed))
+    assert hits, "the seed's randoms do not read as times"
+    severity, params = hits[0]
+    f = Finding("random-not-time", severity, params=tuple(params.items()))
+    for lang in ("en", "zh"):
+        t = Translator(lang)
+        words._RENDERED.clear()
+        text = words.finding_text(f, t)
+        assert text == words._finding_text(f, t) and params["read"] in text[1]
+        assert not any(key[2] == f for key in words._RENDERED)

@@ -476,7 +476,15 @@ def _rendered(what: Any, t: Any, render: Callable[[Any, Any], Any]) -> Any:
 def finding_text(f: Any, t: Any) -> tuple[str, str]:
     """(title, detail) of a finding in ``t``'s language; the stored English words when
     the catalogue has no entry for the id (a finding made by another profile)."""
+    if f.id in _NEVER_ALIKE:
+        return _finding_text(f, t)
     return _rendered(f, t, _finding_text)  # type: ignore[no-any-return]
+
+
+#: Findings whose params differ in (nearly) every connection, so that remembering their
+#: texts would only cost a hash and a miss each, and push the findings that do recur out
+#: of the bounded memory: random-not-time names the day read from the hello's random.
+_NEVER_ALIKE = frozenset({"random-not-time"})
 
 
 def _finding_text(f: Any, t: Any) -> tuple[str, str]:
