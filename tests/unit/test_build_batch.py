@@ -134,7 +134,7 @@ def test_a_batch_is_built_early_when_its_messages_are_big(capture: Path,
     assert [c.id for c in it] == list(range(1, COUNT))
 
 
-@pytest.mark.parametrize("phase", ["verification", "esim_for", "conclusion"])
+@pytest.mark.parametrize("phase", ["verification", "esim_for", "evaluate", "judge"])
 def test_a_judging_error_in_a_batch_is_that_connection_alone(capture: Path, phase: str,
                                                             monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:

@@ -219,14 +219,15 @@ JudgePhase = Callable[[TlsConnection], None]
 def judge_connections(conns: Sequence[TlsConnection],
                       failed: Callable[[int, Exception], None]) -> None:
     """Verify, profile (eSIM) and judge connections built with ``judged=False``, in
-    place: the same fields as :func:`build_connection` sets, in the same order, but
+    place: the same fields as :func:`build_connection` sets, with the same values, but
     phase by phase over the whole batch (every verification, then every eSIM profile,
-    then every set of findings and verdict). Why: each phase runs its own code and
-    tables, which stay in the CPU caches for a whole batch instead of being evicted by
-    the next phase for every connection: ~4 % of one process's time on the issue-9
-    capture (4.86-5.06 s against 5.04-5.25 s, alternating runs). A phase that raises for
-    a connection calls ``failed(index, exception)`` and leaves that connection out of
-    the later phases (the caller replaces it)."""
+    then every set of findings, then every verdict). Why: each phase runs its own code
+    and tables, which stay in the CPU caches for a whole batch instead of being evicted
+    by the next phase for every connection: ~4 % of one process's time on the issue-9
+    capture (4.86-5.06 s against 5.04-5.25 s, alternating runs), and findings apart from
+    verdicts ~2 % more. A phase that raises for a connection calls ``failed(index,
+    exception)`` and leaves that connection out of the later phases (the caller
+    replaces it)."""
     judge = _judge()
     live = list(range(len(conns)))
     profiles: dict[int, tuple[Any, Any]] = {}
@@ -237,15 +238,19 @@ def judge_connections(conns: Sequence[TlsConnection],
             client_hellos=conn.client_hellos, server_hellos=conn.server_hellos,
             server_name=conn.server_name, start_ns=conn.start_ns))
 
-    def conclude(conn: TlsConnection) -> None:
-        esim, esim_findings = profiles.pop(id(conn))
-        _fill(conn, esim=esim, **judge.conclusion(conn, esim_findings))
-
     def profile(conn: TlsConnection) -> None:
         profiles[id(conn)] = judge.esim_for(conn)
 
+    def find(conn: TlsConnection) -> None:
+        esim, esim_findings = profiles[id(conn)]
+        profiles[id(conn)] = (esim, judge.evaluate(conn) + tuple(esim_findings))
+
+    def conclude(conn: TlsConnection) -> None:
+        esim, findings = profiles.pop(id(conn))
+        _fill(conn, esim=esim, findings=findings, verdict=judge.judge(conn, findings))
+
     phase: JudgePhase
-    for phase in (verify, profile, conclude):
+    for phase in (verify, profile, find, conclude):
         still = []
         for i in live:
             try:
