@@ -90,12 +90,19 @@ RING_SIZE = 4 << 20
 CLAIM_SLOTS = 1 << 20
 
 
-def new_claim_table() -> mmap.mmap | None:
-    """The workers' shared claim table (anonymous shared memory: the fork keeps it), or
-    None when the compiled walk is not built (shards are then fixed by the hash)."""
+#: Workers a claim table can tell apart (a slot holds the owner's number + 1 in a byte).
+MAX_CLAIMING_JOBS = 255
+
+
+def new_claim_table(jobs: int) -> mmap.mmap | None:
+    """The shared claim table of ``jobs`` workers (anonymous shared memory: the fork keeps
+    it), or None when the compiled walk is not built or a byte cannot tell that many
+    workers apart (shards are then fixed by the hash)."""
     from tlslens.flows.lane import claim
 
-    return mmap.mmap(-1, CLAIM_SLOTS) if claim is not None else None
+    if claim is None or jobs > MAX_CLAIMING_JOBS:
+        return None
+    return mmap.mmap(-1, CLAIM_SLOTS)
 
 
 class _Ring:
@@ -384,7 +391,7 @@ def iter_rendered(source: str, jobs: int, run: RunState, options: Options,
     feeds: list[_Feed] = []
     runs: list[RunState | None] = [None] * jobs
     rings = [_Ring(RING_SIZE) for _ in range(jobs)]
-    claims = new_claim_table()
+    claims = new_claim_table(jobs)
     try:
         for k in range(jobs):
             recv, send = os.pipe()

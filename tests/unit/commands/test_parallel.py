@@ -265,7 +265,7 @@ def test_workers_end_when_the_parent_is_killed(six_connections: Path, tmp_path: 
     monkeypatch.setattr(parallel, "BATCH", 1)  # a frame per text: the second one blocks
     # Shards by hash, so that both workers have connections to block on (with the claim
     # table, the worker that starts first may take all six).
-    monkeypatch.setattr(parallel, "new_claim_table", lambda: None)
+    monkeypatch.setattr(parallel, "new_claim_table", lambda jobs: None)
     marks = tmp_path / "pids"
     marks.mkdir()
 
@@ -476,3 +476,18 @@ def test_the_shard_test_answers_alike_both_ways_and_past_its_memory(
         src, sport, dst, dport = t
         assert mine(seg(dst, dport, src, sport)) is answer
         assert fresh(seg(src, sport, dst, dport)) is answer
+
+
+def test_claims_only_for_as_many_workers_as_a_byte_tells_apart() -> None:
+    """A claim slot holds the owner's number + 1 in a byte: up to 255 workers claim;
+    more (an odd --jobs, but a valid one) share the connections by the fixed hash."""
+    from tlslens.flows.lane import claim
+    from tlslens.parallel import MAX_CLAIMING_JOBS, new_claim_table
+
+    assert new_claim_table(MAX_CLAIMING_JOBS + 1) is None
+    table = new_claim_table(MAX_CLAIMING_JOBS)
+    if claim is None:
+        assert table is None
+    else:
+        assert table is not None
+        assert claim(table, 12345, MAX_CLAIMING_JOBS - 1) is True  # the last worker's
