@@ -964,8 +964,10 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
 /* A claim table from Python: writable, contiguous, its size a power of two; ``k`` a
  * worker number it can hold (0..254). */
 static int get_claim_table(PyObject *obj, Py_buffer *view, long k) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        view->buf = NULL;
         return -1;
+    }
     if (view->len < 1 || (view->len & (view->len - 1)) != 0 || k < 0 || k > 254) {
         PyBuffer_Release(view);
         view->buf = NULL;
@@ -996,8 +998,10 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
         PyErr_SetString(PyExc_ValueError, "shard_k must be in 0..shard_n-1");
         return -1;
     }
-    if (self->claims.buf != NULL)
+    if (self->claims.buf != NULL) { /* (an __init__ called again) */
         PyBuffer_Release(&self->claims);
+        self->claims.buf = NULL;
+    }
     if (claims != Py_None) {
         if (get_claim_table(claims, &self->claims, shard_k) < 0)
             return -1;
