@@ -2,8 +2,9 @@
 
 The only place the layers are wired together. It streams: packets are decoded and fed
 to the connection table one at a time, and each connection is built and handed out as
-soon as its TCP connection ends (from a capture file, a few at a time: BUILD_BATCH), so
-memory follows the open connections, not the file.
+soon as its TCP connection ends (from a capture file, in batches of up to BUILD_BATCH
+connections or BUILD_BATCH_BYTES of their messages), so memory follows the open
+connections, not the file.
 """
 
 from __future__ import annotations
