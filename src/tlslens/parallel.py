@@ -111,9 +111,9 @@ class _Ring:
     Why: through a pipe, 250 MB of NDJSON (the issue-9 capture) were copied into the
     kernel by the workers and out again by the parent: some 0.1-0.2 s of system time, on the
     two cores the workers need. Here a worker copies a batch of texts into its ring and
-    sends only its place (an R frame); the parent reads the texts where they are and,
-    once it has taken them, sends back how far the worker may write again (the ring
-    position after them, on a second pipe). Positions only grow; a batch that would
+    sends only its place (an R frame); the parent copies the texts out (_Feed) and at
+    once sends back how far the worker may write again (the ring position after them,
+    on a second pipe). Positions only grow; a batch that would
     cross the end of the ring starts at its beginning instead. A batch bigger than the
     ring goes through the pipe as before (a T frame)."""
 

@@ -90,19 +90,23 @@ def test_stream_hands_out_a_connection_before_the_next_one_starts(capture: Path)
     assert sum(1 for _ in it) == COUNT - 1
 
 
-def test_a_build_error_in_a_batch_is_that_connection_alone(capture: Path,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
-    real = pipeline.build_connection
+def _failing_at(call: int, real: Any) -> Any:
+    """``real``, except that its ``call``-th call raises ValueError("boom")."""
     calls = [0]
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
-        if calls[0] == 5:
+        if calls[0] == call:
             raise ValueError("boom")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "build_connection", flaky)
+    return flaky
+
+
+def test_a_build_error_in_a_batch_is_that_connection_alone(capture: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setattr(pipeline, "build_connection", _failing_at(5, pipeline.build_connection))
     conns = list(iter_connections(str(capture), RunState(), Options()))
     assert [c.id for c in conns] == list(range(COUNT))
     broken = [c.id for c in conns if any(a.id == "internal.error" for a in c.anomalies)]
@@ -143,18 +147,9 @@ def test_a_judging_error_in_a_batch_is_that_connection_alone(capture: Path, phas
     and the others are judged as one by one."""
     from tlslens.analysis import _judging
 
-    real = getattr(_judging, phase)
-    calls = [0]
-
-    def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
-        if calls[0] == 3:
-            raise ValueError("boom")
-        return real(*args, **kwargs)
-
     expected = [c.to_dict() for c in iter_connections(str(capture), RunState(),
                                                       Options(build_batch=BATCH))]
-    monkeypatch.setattr(_judging, phase, flaky)
+    monkeypatch.setattr(_judging, phase, _failing_at(3, getattr(_judging, phase)))
     conns = list(iter_connections(str(capture), RunState(), Options(build_batch=BATCH)))
     assert [c.id for c in conns] == list(range(COUNT))
     broken = [c.id for c in conns if any(a.id == "internal.error" for a in c.anomalies)]
