@@ -653,6 +653,8 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     if (flow == Py_None)
         return HANDLED; /* another shard's connection */
     unsigned flags = offflags & FLAG_MASK;
+    if (flow == Py_Ellipsis) /* an ended connection's stray: dropped; a SYN: Python's */
+        return (flags & (F_SYN | F_ACK)) == F_SYN ? NOT_MINE : HANDLED;
     if (flags & F_SYN)
         return synack(self, flow, PyTuple_GET_ITEM(hit, 1), PyTuple_GET_ITEM(hit, 2), flags,
                       seq, stop - start, frame, ts);

@@ -18,6 +18,13 @@ connection's first packet, the FIN or reset that ends it, retransmissions, holes
 link types, IP options, fragments, tunnels) goes the general way: ending a connection
 there lets the pipeline hand it out at once.
 
+An ended connection's entries stay while the connection table lets it linger (to swallow
+stray packets, :data:`tlslens.flows.table.CLOSED_LINGER_NS`), marked :data:`_ENDED`: the
+lane drops its strays as the table would (the last ACK of every closing handshake, a
+third of the packets the general path saw on the issue-9 benchmark) and leaves a SYN,
+which may open a new connection on the same 4-tuple, to the general path. The table
+tells the lane when it forgets the connection (``FlowTable.on_forget``).
+
 Once a connection's handshake is over, the TLS session skips record payloads cheaply on
 its own; for ``tlslens fingerprint`` (``mute``) the session needs nothing more once the
 hellos are in, and the lane then keeps only the TCP state (:meth:`FastLane.quiet`).
@@ -56,7 +63,7 @@ except ImportError:  # not built (no compiler at install time): the Python lane 
 if TYPE_CHECKING:
     from tlslens.capture.reader import Walker
     from tlslens.flows._fastscan import Scanner
-    from tlslens.flows.table import Flow, FlowTable
+    from tlslens.flows.table import Ended, Flow, FlowTable
     from tlslens.packets.types import TcpSegment
 
 #: Whether the compiled walk is available in this installation.
@@ -66,6 +73,9 @@ COMPILED = _Scanner is not None
 MAX_IGNORED = 1 << 17
 _MASK32 = 0xFFFFFFFF
 _IGNORE: tuple[None, int, bool] = (None, 0, True)
+#: The entry of an ended connection while the table lets it linger (the compiled walk
+#: knows it by its Ellipsis): its packets are dropped, but for a SYN (a new connection?).
+_ENDED: tuple[Any, int, bool] = (..., 0, True)
 # Only the fields the lane reads, at the offsets of Ethernet + IPv4 without options +
 # TCP (version/IHL, total length, flags/fragment offset, protocol, sequence number, data
 # offset/flags) and of Ethernet + IPv6 + TCP (version, payload length, next header,
@@ -114,7 +124,10 @@ class FastLane:
         self.entries: dict[bytes, tuple[Flow | None, int, bool]] = {}
         #: flow index -> its two keys (forget needs no re-encoding)
         self.admitted: dict[int, tuple[bytes, bytes]] = {}
+        #: the same for the ended connections whose entries are _ENDED
+        self.lingering: dict[int, tuple[bytes, bytes]] = {}
         self.ignored = 0
+        table.on_forget = self.forgotten
 
     def admit(self, flow: Flow) -> None:
         """A new connection: take its plain packets on the lane from now on."""
@@ -139,11 +152,25 @@ class FastLane:
         self.entries[keys[1]] = (flow, 1, True)
 
     def forget(self, flow: Flow) -> None:
-        """``flow`` ended: its packets (strays, a reused 4-tuple) go the general way."""
+        """``flow`` ended: its strays are dropped here, a SYN on its 4-tuple goes the
+        general way, until the table forgets it (:meth:`forgotten`)."""
         keys = self.admitted.pop(flow.index, None)
         if keys is not None:
+            marked = False
             for key in keys:
                 if self.entries.get(key, _IGNORE)[0] is flow:
+                    self.entries[key] = _ENDED
+                    marked = True
+            if marked:
+                self.lingering[flow.index] = keys
+
+    def forgotten(self, flow: Flow | Ended) -> None:
+        """The table dropped ``flow``'s entries: so does the lane (a packet on its 4-tuple
+        now goes the general way, where it may start a connection)."""
+        keys = self.lingering.pop(flow.index, None)
+        if keys is not None:
+            for key in keys:
+                if self.entries.get(key) is _ENDED:
                     del self.entries[key]
 
     def ignore(self, seg: TcpSegment) -> None:
@@ -208,6 +235,8 @@ class FastLane:
         if flow is None:
             return True  # another shard's connection
         flags = offflags & FLAG_MASK
+        if flow is ...:  # an ended connection's stray, dropped (a SYN: the general way)
+            return flags & (SYN | ACK) != SYN
         if flags & SYN:
             return self._synack(flow, side, flags, seq, stop - start, frame, ts_ns)
         if flags & RST or flow.done:

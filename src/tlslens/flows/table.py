@@ -149,6 +149,9 @@ class FlowTable:
         self._lookup: dict[tuple[str, int, str, int], tuple[Flow | Ended, int]] = {}
         self.factory = factory
         self.on_end = on_end
+        #: Told when a connection's entries are dropped (an ended one's linger is over, or
+        #: it ended without lingering): the fast lane mirrors the table's entries.
+        self.on_forget: Callable[[Flow | Ended], None] | None = None
         self.count = 0
         self._since_sweep = 0
         self._swept_ns = -1  # capture time of the last sweep (or of the first segment)
@@ -192,6 +195,8 @@ class FlowTable:
 
     def _forget(self, flow: Flow | Ended) -> None:
         """Drop a flow's entries (canonical and both directed keys)."""
+        if self.on_forget is not None:
+            self.on_forget(flow)
         key = flow.key
         if self.flows.get(key) is flow:
             del self.flows[key]

@@ -20,6 +20,7 @@ from tests import pcapwriter as pw
 from tests.corpus.truth_compare import corpus_captures
 from tests.tlsbytes import Seg, frame_of, pcap_of, tcp_segments, tls12, tls13
 from tlslens.flows.lane import COMPILED, FastLane
+from tlslens.flows.table import CLOSED_LINGER_NS
 from tlslens.pipeline import Options, analyze
 from tlslens.report.json_report import encode, result_to_dict
 
@@ -232,6 +233,52 @@ def test_reused_four_tuple_after_the_first_connection_ends() -> None:
     capture = pcap_of(first + second)
     assert_same_with_and_without_lane(capture)
     assert len(analyze(io.BytesIO(capture)).connections) == 2
+
+
+@pytest.mark.parametrize("make", [tls12, tls13])
+def test_an_ended_connections_strays_take_the_lane_and_a_new_syn_does_not(
+        make, lane_count: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Once both FINs are in, the connection lingers: its last ACK, a retransmission, a
+    reset or a SYN/ACK are dropped on the lane (in Python and compiled), as the
+    connection table drops them; a SYN on the same 4-tuple goes the general way and
+    opens a new connection. Every variant gives the same report every way."""
+    segs = tcp_segments(make().flights)
+    client_fin, server_fin = segs[-2], segs[-1]
+    assert client_fin.flags & pw.FIN and server_fin.flags & pw.FIN
+    last_ack = Seg(0, client_fin.seq + 1, server_fin.seq + 1, pw.ACK)
+    data = next(sg for sg in segs if sg.payload)
+    variants = {
+        "closed": segs,
+        "closed, last ACK": [*segs, last_ack],
+        "closed, strays": [*segs, last_ack, data, data._replace(flags=pw.RST),
+                           segs[1]],
+        "closed, new SYN": [*segs, Seg(0, 900_000, 0, pw.SYN)],
+    }
+    counts = _lane_counts(variants, lane_count)
+    _assert_lane_took_the_packet(counts, "closed, last ACK", "closed")
+    assert counts["closed, strays"][1] - counts["closed"][1] == 4 * 2
+    if COMPILED:
+        assert counts["closed, strays"][2] - counts["closed"][2] == 4 * 2
+    assert counts["closed, new SYN"] == counts["closed"]
+    for name, tcp in (("closed, strays", 1), ("closed, new SYN", 2)):
+        stats = analyze(io.BytesIO(pcap_of(variants[name]))).stats
+        assert stats["tcp_connections"] == tcp, name
+
+
+def test_a_stray_after_the_linger_goes_the_general_way(lane_count: list[int]) -> None:
+    """When the table forgets an ended connection (CLOSED_LINGER_NS after it closed, at
+    the next sweep), the lane forgets it too: a later stray on its 4-tuple is a new,
+    midstream connection, as without the lane."""
+    segs = tcp_segments(tls13().flights)
+    frames = [(pw.BASE_TS_NS + i * 1_000_000, frame_of(sg)) for i, sg in enumerate(segs)]
+    later = frames[-1][0] + CLOSED_LINGER_NS + 1_000_000_000
+    other = Seg(0, 7_000, 0, pw.SYN)  # another connection's packet: the sweep is due
+    stray = Seg(0, segs[-2].seq + 1, segs[-1].seq + 1, pw.ACK)
+    capture = pw.pcap_bytes([*frames, (later, frame_of(other, (41_000, 443))),
+                             (later + 1, frame_of(stray))])
+    assert_same_with_and_without_lane(capture)
+    assert analyze(io.BytesIO(capture)).stats["tcp_connections"] == 3
+    assert lane_count[0] > 0
 
 
 def test_ipv6_connection(lane_count: list[int]) -> None:
