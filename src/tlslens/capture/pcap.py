@@ -109,8 +109,10 @@ def _records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mmap,
             # handles and returns the first it does not (or None: read on below). That
             # one goes the general way without asking the prefilter again: the walk
             # already made the lane's decision, and in the rare case it leaves to Python
-            # (a sweep due), the general path gives the same result as the lane.
-            pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs)
+            # (a sweep due), the general path gives the same result as the lane. Through
+            # the map it may also end connections (``closing``, see Walker.scan).
+            pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs,
+                                            buf is mapping)
             reader.packets = idx
             reader.last_ts_ns = ts
             if data is not None:

@@ -194,8 +194,9 @@ def _blocks(reader: CaptureReader, buf: bytes | mmap.mmap, mapping: mmap.mmap | 
             # Enhanced Packet Blocks complete in ``buf`` whose packets the compiled walk
             # takes; it stops before the first block it leaves to the code below.
             # (Its time argument is what it returns when it takes nothing, ignored here:
-            # 0, since a valid pcapng time may lie beyond the 64 bits it holds.)
-            pos, n, ts = scan(buf, pos, idx, 0, bo == "<", walk_ifaces)
+            # 0, since a valid pcapng time may lie beyond the 64 bits it holds.) Through
+            # the map it may also end connections (``closing``, see Walker.scan).
+            pos, n, ts = scan(buf, pos, idx, 0, bo == "<", walk_ifaces, buf is mapping)
             if n != idx:
                 idx = n
                 last_ts = ts

@@ -55,15 +55,22 @@ class Walker(Protocol):
     it consumes the packets the ``prefilter`` would take, in C."""
 
     def scan(self, buf: bytes | mmap.mmap, pos: int, frame: int, ts_ns: int, little: bool,
-             nanos: bool, record_size: int, /) -> tuple[int, int, int, bytes | None, int]:
+             nanos: bool, record_size: int, closing: bool = False, /
+             ) -> tuple[int, int, int, bytes | None, int]:
         """Classic pcap: -> (pos, frame, ts_ns, data | None, orig_len); the first record
-        it does not take is consumed and returned, None: no complete record left."""
+        it does not take is consumed and returned, None: no complete record left.
+
+        ``closing``: it may also take the FIN that ends a connection, which then ends
+        inside the walk; the connections that ends only come out of the pipeline at the
+        next packet the walk returns. So only for a file walked through its map, never a
+        stream (a live capture), where that packet may be long in coming."""
         ...
 
     def scan_blocks(self, buf: bytes | mmap.mmap, pos: int, frame: int, ts_ns: int,
-                    little: bool, interfaces: tuple[tuple[int, int, int] | None, ...], /
-                    ) -> tuple[int, int, int]:
-        """pcapng: -> (pos, frame, ts_ns); stops before the first block it does not take."""
+                    little: bool, interfaces: tuple[tuple[int, int, int] | None, ...],
+                    closing: bool = False, /) -> tuple[int, int, int]:
+        """pcapng: -> (pos, frame, ts_ns); stops before the first block it does not take
+        (``closing`` as for :meth:`scan`)."""
         ...
 
 

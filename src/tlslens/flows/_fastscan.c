@@ -14,13 +14,19 @@
  *   - the SYN/ACK without data that answers a known connection's SYN (its own effects
  *     run in Python: FastLane.synack);
  *   - the in-order packets (data or pure ACK, no SYN/RST) of a known connection
- *     with nothing buffered out of order, and the first of its two FINs if it carries
- *     no data (the one that ends the connection goes the general way, which hands the
- *     connection out at once). Their TCP counters move here. Their bytes:
+ *     with nothing buffered out of order, and its FINs if they carry no data. The FIN
+ *     that ends the connection is taken only when the caller says so (``closing``: a
+ *     file walked through its memory map) and then ends it in Python
+ *     (FlowTable.close); on a stream it goes the general way, so that the pipeline
+ *     hands the connection out at once instead of after the next packet. Their TCP
+ *     counters move here. Their bytes:
  *       nothing, when the lane is muted (fingerprint: the hellos are in);
  *       counted here, when the TLS session skims record payloads and every record in
  *         the packet is application data (the session only counts those);
- *       else handed to FastLane.deliver, the same Python the lane calls.
+ *       else handed to FastLane.deliver, the same Python the lane calls;
+ *   - the stray packets of a connection that has ended while the connection table lets
+ *     it linger (its lane entries are marked with Ellipsis): dropped, as the table
+ *     drops them; a SYN (maybe a new connection on the 4-tuple) is Python's.
  *
  * Every other record goes back to the Python loop unchanged (the general path).
  * Python stays the owner of every piece of state: a connection's counters are read from
@@ -86,10 +92,12 @@ typedef struct {
     PyObject *session_type;  /* tlslens.tls.session.TlsSession */
     PyObject *deliver;       /* FastLane.deliver: hands a payload to the session */
     PyObject *synack;        /* FastLane.synack: a SYN/ACK's own effects */
+    PyObject *close;         /* FlowTable.close: the connection is over (or NULL) */
     long long sweep_every, linger_ns;
     long shard_k, shard_n;   /* analyse shard k of n (n == 1: every connection) */
     Py_buffer claims;        /* the workers' shared claim table (claims.buf NULL: none) */
     int python_only;         /* this call: every packet goes to Python */
+    int closing;             /* this call: take the FIN that ends a connection (close) */
     /* per scan call */
     Conn conns[SLOTS];
     int nconns;
@@ -597,6 +605,24 @@ static int synack(Scanner *self, PyObject *flow, PyObject *pyside, PyObject *pym
     return failed ? FAILED : HANDLED;
 }
 
+/* The closing FIN's end, its counters moved: every working copy goes back, then
+ * FlowTable.close(flow, ts) ends the connection as FlowTable._segment would. */
+static int close_flow(Scanner *self, PyObject *flow, long long ts) {
+    PyObject *pyts = PyLong_FromLongLong(ts);
+    Py_INCREF(flow); /* (borrowed from the lane's entry, which the end replaces) */
+    int failed = pyts == NULL || flush_conns(self) < 0 ||
+                 set_ll(self->table, s_since_sweep, self->since_sweep) < 0;
+    if (!failed) {
+        PyObject *args[2] = {flow, pyts};
+        PyObject *res = PyObject_Vectorcall(self->close, args, 2, NULL);
+        failed = res == NULL;
+        Py_XDECREF(res);
+    }
+    Py_DECREF(flow);
+    Py_XDECREF(pyts);
+    return failed ? FAILED : HANDLED;
+}
+
 /* The Python lane's decision for one Ethernet frame, taken here when it needs no Python. */
 static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long long frame,
                 long long ts) {
@@ -684,10 +710,19 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     if (c->side_state[side] != 1)
         return NOT_MINE;
     long long n = stop - start;
-    if (fin) { /* only a first FIN without data */
+    int closing = 0; /* the FIN that ends the connection (the other side's FIN is in) */
+    if (fin) { /* a FIN without data; the closing one only when this call may take it */
         int r = n ? 1 : fin_ends(flow, side);
-        if (r != 0)
-            return r < 0 ? FAILED : NOT_MINE;
+        if (r < 0)
+            return FAILED;
+        if (r) {
+            if (n || !self->closing || self->close == NULL)
+                return NOT_MINE;
+            int rst = get_true(flow, s_rst); /* after a reset: the general way */
+            if (rst != 0)
+                return rst < 0 ? FAILED : NOT_MINE;
+            closing = 1;
+        }
     }
     if (n && (((unsigned long long)seq - c->isn[side]) & MASK32) !=
                  ((unsigned long long)c->next[side] & MASK32))
@@ -725,6 +760,8 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     self->since_sweep += 1;
     if (fin && set_fin(flow, side) < 0)
         return FAILED;
+    if (closing)
+        return close_flow(self, flow, ts);
     if (!to_python)
         return HANDLED;
     /* Python runs now: every working copy goes back first, and is read again after. */
@@ -780,7 +817,7 @@ static void scan_end_failed(Scanner *self, long long since0) {
     PyErr_Restore(type, value, tb);
 }
 
-/* scan(buf, pos, idx, ts, little, nanos, record_size)
+/* scan(buf, pos, idx, ts, little, nanos, record_size, closing=False)
  *     -> (pos, idx, ts, data | None, orig_len)
  *
  * Classic pcap: walk the complete records of ``buf`` from ``pos`` (record headers of
@@ -788,7 +825,8 @@ static void scan_end_failed(Scanner *self, long long since0) {
  * Records the lane handles here are consumed silently; the first one it does not is
  * consumed and returned (its bytes and original length) for Python to handle. ``None``
  * means no complete record is left (or the next one has an impossible length): Python's
- * own loop reads on from ``pos``. */
+ * own loop reads on from ``pos``. ``closing``: the FIN that ends a connection may be
+ * taken here too (see the top of this file). */
 static PyObject *scan_records(Scanner *self, const unsigned char *b, Py_ssize_t end,
                               Py_ssize_t pos, long long idx, long long ts, int little,
                               int nanos, Py_ssize_t hs);
@@ -797,12 +835,14 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t pos, hs;
     long long idx, ts;
-    int little, nanos;
+    int little, nanos, closing = 0;
     /* Any contiguous bytes-like buffer: bytes, or the read-only memory map of a whole
      * capture file (tlslens.capture.reader.CaptureReader.mapped). Held, so not released
      * or resized, until the walk returns. */
-    if (!PyArg_ParseTuple(args, "y*nLLppn", &view, &pos, &idx, &ts, &little, &nanos, &hs))
+    if (!PyArg_ParseTuple(args, "y*nLLppn|p", &view, &pos, &idx, &ts, &little, &nanos, &hs,
+                          &closing))
         return NULL;
+    self->closing = closing;
     PyObject *result = NULL;
     if (hs < 16) {
         PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
@@ -873,7 +913,7 @@ typedef struct {
     long long mul, div, offset;
 } Iface;
 
-/* scan_blocks(buf, pos, idx, ts, little, interfaces) -> (pos, idx, ts)
+/* scan_blocks(buf, pos, idx, ts, little, interfaces, closing=False) -> (pos, idx, ts)
  *
  * pcapng: walk the Enhanced Packet Blocks of ``buf`` from ``pos`` while the lane handles
  * their packets here, and stop, without consuming it, at the first block that is
@@ -886,11 +926,12 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
     PyObject *buf, *interfaces;
     Py_ssize_t pos;
     long long idx, ts;
-    int little;
+    int little, closing = 0;
     /* buf: any contiguous bytes-like buffer, as for scan() */
-    if (!PyArg_ParseTuple(args, "OnLLpO!", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
-                          &interfaces))
+    if (!PyArg_ParseTuple(args, "OnLLpO!|p", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
+                          &interfaces, &closing))
         return NULL;
+    self->closing = closing;
     Iface ifaces[MAX_INTERFACES];
     Py_ssize_t nif = PyTuple_GET_SIZE(interfaces);
     if (nif > MAX_INTERFACES)
@@ -983,17 +1024,22 @@ static int get_claim_table(PyObject *obj, Py_buffer *view, long k) {
 static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"entries", "table", "session_type", "deliver", "synack",
                              "sweep_every", "linger_ns", "shard_k", "shard_n", "claims",
-                             NULL};
+                             "close", NULL};
     PyObject *entries, *table, *stype, *deliver, *synack_cb;
     long long sweep_every, linger;
     long shard_k = 0, shard_n = 1;
-    PyObject *claims = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLL|llO", kwlist, &PyDict_Type,
+    PyObject *claims = Py_None, *close_cb = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!OOOOLL|llOO", kwlist, &PyDict_Type,
                                      &entries, &table, &stype, &deliver, &synack_cb,
-                                     &sweep_every, &linger, &shard_k, &shard_n, &claims))
+                                     &sweep_every, &linger, &shard_k, &shard_n, &claims,
+                                     &close_cb))
         return -1;
     if (!PyCallable_Check(synack_cb)) {
         PyErr_SetString(PyExc_TypeError, "synack must be callable");
+        return -1;
+    }
+    if (close_cb != Py_None && !PyCallable_Check(close_cb)) {
+        PyErr_SetString(PyExc_TypeError, "close must be callable or None");
         return -1;
     }
     if (shard_n < 1 || shard_k < 0 || shard_k >= shard_n) {
@@ -1019,6 +1065,7 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     Py_XSETREF(self->session_type, Py_NewRef(stype));
     Py_XSETREF(self->deliver, Py_NewRef(deliver));
     Py_XSETREF(self->synack, Py_NewRef(synack_cb));
+    Py_XSETREF(self->close, close_cb == Py_None ? NULL : Py_NewRef(close_cb));
     self->sweep_every = sweep_every;
     self->linger_ns = linger;
     return 0;
@@ -1030,6 +1077,7 @@ static int Scanner_traverse(Scanner *self, visitproc visit, void *arg) {
     Py_VISIT(self->session_type);
     Py_VISIT(self->deliver);
     Py_VISIT(self->synack);
+    Py_VISIT(self->close);
     return 0;
 }
 
@@ -1039,6 +1087,7 @@ static int Scanner_clear(Scanner *self) {
     Py_CLEAR(self->session_type);
     Py_CLEAR(self->deliver);
     Py_CLEAR(self->synack);
+    Py_CLEAR(self->close);
     for (int i = 0; i < self->nconns; i++)
         conn_clear(&self->conns[i]);
     self->nconns = 0;
@@ -1055,10 +1104,10 @@ static void Scanner_dealloc(Scanner *self) {
 
 static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)Scanner_scan, METH_VARARGS,
-     "scan(buf, pos, idx, ts, little, nanos, record_size)"
+     "scan(buf, pos, idx, ts, little, nanos, record_size, closing=False)"
      " -> (pos, idx, ts, data or None, orig_len): classic pcap records"},
     {"scan_blocks", (PyCFunction)Scanner_scan_blocks, METH_VARARGS,
-     "scan_blocks(buf, pos, idx, ts, little, interfaces) -> (pos, idx, ts):"
+     "scan_blocks(buf, pos, idx, ts, little, interfaces, closing=False) -> (pos, idx, ts):"
      " pcapng Enhanced Packet Blocks"},
     {NULL, NULL, 0, NULL},
 };

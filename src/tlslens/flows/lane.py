@@ -35,7 +35,10 @@ packets are dropped after the same header check, without decoding.
 The same decisions are taken in C when the optional extension ``tlslens.flows._fastscan``
 is built (:meth:`FastLane.walker`, ``COMPILED``), on pcap and pcapng files: the record
 walk and the lane for every packet, Python only for the bytes a session must parse
-(:meth:`FastLane.deliver`) and for the general path. The Python objects stay the only
+(:meth:`FastLane.deliver`) and for the general path. One more packet is the compiled
+walk's on a file walked through its memory map: the FIN that ends a connection
+(``FlowTable.close`` then ends it), as nobody waits there for the connection to come
+out before the next packet is read. The Python objects stay the only
 state, so the two lanes mix packet by packet; the tests run every capture with the lane
 off, in Python and compiled, and compare the reports.
 """
@@ -194,7 +197,8 @@ class FastLane:
             return None
         k, n = self.shard if self.shard is not None else (0, 1)
         return _Scanner(self.entries, self.table, self.skimming, self.deliver, self.synack,
-                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS, k, n, self.claims)
+                        _table.SWEEP_EVERY, _table.CLOSED_LINGER_NS, k, n, self.claims,
+                        close=self.table.close)
 
     def take(self, data: bytes, frame: int, ts_ns: int) -> bool:
         """Handle this Ethernet frame here; False: it goes the general way.

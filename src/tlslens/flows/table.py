@@ -264,10 +264,16 @@ class FlowTable:
             if flow.consumer is not None:
                 flow.consumer.on_reset()
         if ((flow.fin[0] and flow.fin[1]) or flow.rst) and not flow.closed:
-            flow.closed = True
-            flow.closed_ts = seg.ts_ns
-            self._finish(flow)
-            self._entomb(flow)
+            self.close(flow, seg.ts_ns)
+
+    def close(self, flow: Flow, ts_ns: int) -> None:
+        """Both FINs (or a reset) are in: the connection is over. The last step of
+        :meth:`_segment`; the compiled walk calls it for the closing FIN it takes (its
+        counters and ``fin`` already moved)."""
+        flow.closed = True
+        flow.closed_ts = ts_ns
+        self._finish(flow)
+        self._entomb(flow)
 
     def _finish(self, flow: Flow | Ended) -> None:
         """The connection is over: flush and hand it on (its entry lingers for strays)."""

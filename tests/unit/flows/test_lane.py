@@ -19,9 +19,10 @@ import pytest
 from tests import pcapwriter as pw
 from tests.corpus.truth_compare import corpus_captures
 from tests.tlsbytes import Seg, frame_of, pcap_of, tcp_segments, tls12, tls13
+from tlslens.capture import reader as reader_module
 from tlslens.flows.lane import COMPILED, FastLane
 from tlslens.flows.table import CLOSED_LINGER_NS
-from tlslens.pipeline import Options, analyze
+from tlslens.pipeline import Options, RunState, analyze, iter_connections
 from tlslens.report.json_report import encode, result_to_dict
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -233,6 +234,63 @@ def test_reused_four_tuple_after_the_first_connection_ends() -> None:
     capture = pcap_of(first + second)
     assert_same_with_and_without_lane(capture)
     assert len(analyze(io.BytesIO(capture)).connections) == 2
+
+
+@pytest.mark.parametrize("make", [tls12, tls13])
+def test_the_closing_fin_of_a_mapped_file_is_the_compiled_walks(
+        make, lane_count: list[int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Through a file's memory map the compiled walk takes the FIN that ends a
+    connection too (FlowTable.close ends it); after a reset, or with data, that FIN
+    still goes the general way. The Python lane leaves it to the general path. Every
+    variant gives the same report every way."""
+    monkeypatch.setattr(reader_module, "MAP_MIN", 0)
+    segs = tcp_segments(make().flights)
+    rst = Seg(0, segs[-2].seq, segs[-1].seq, pw.RST | pw.ACK)
+    variants = {
+        "first FIN": segs[:-1],
+        "both FINs": segs,
+        "reset, both FINs": [*segs[:-2], rst, *segs[-2:]],
+        "closing FIN with data": [*segs[:-1], segs[-1]._replace(payload=b"\x00")],
+    }
+    counts = {}
+    for name, variant in variants.items():
+        path = tmp_path / f"{len(counts)}.pcap"
+        path.write_bytes(pcap_of(variant))
+        before = list(lane_count)
+        assert_same_with_and_without_lane(path)
+        counts[name] = [a - b for a, b in zip(lane_count, before, strict=True)]
+    assert counts["both FINs"][1] == counts["first FIN"][1]  # not the Python lane's
+    if COMPILED:
+        assert counts["both FINs"][2] - counts["first FIN"][2] == 2
+    # with data: the general path (the report, the fingerprints, compiled or not)
+    assert counts["closing FIN with data"][2] == counts["first FIN"][2]
+
+
+def test_a_stream_hands_out_a_closed_connection_before_reading_on() -> None:
+    """On a stream (a live capture) the FIN that ends a connection goes the general way,
+    compiled walk or not, so the connection comes out before another byte is read: the
+    next packet may be long in coming."""
+    segs = tcp_segments(tls13().flights)
+    head = pcap_of(segs)
+    later = pcap_of(tcp_segments(tls12().flights), (41_000, 443))[24:]  # (no file header)
+
+    class LivePipe(io.BytesIO):
+        """Gives what has come so far; reading past it means waiting for the network."""
+
+        def read1(self, n: int = -1, /) -> bytes:
+            left = len(head) - self.tell()
+            if left <= 0:
+                raise AssertionError("read on before handing out the closed connection")
+            return super().read1(min(n, left) if n >= 0 else left)
+
+        def read(self, n: int | None = -1, /) -> bytes:
+            return self.read1(-1 if n is None else n)
+
+    for way in WAYS:
+        source = LivePipe(head + later)
+        it = iter_connections(source, RunState(), Options(**way))  # type: ignore[arg-type]
+        assert next(it).server_name is not None
 
 
 @pytest.mark.parametrize("make", [tls12, tls13])
@@ -522,3 +580,17 @@ def test_a_claim_table_must_fit() -> None:
         Scanner({}, table, object, print, print, 1, 1, 0, 2, bytearray(3))
     assert claim(bytearray(1), 0xFFFFFFFF, 254) is True  # one slot: every crc is slot 0
     assert claim(bytearray(1), 5, 0) is True
+
+
+@pytest.mark.skipif(not COMPILED, reason="the compiled walk is not built")
+def test_the_compiled_walk_takes_a_callable_close_or_none() -> None:
+    from tlslens.flows._fastscan import Scanner
+    from tlslens.flows.table import FlowTable
+
+    table = FlowTable(lambda flow: None, lambda flow: None)
+    with pytest.raises(TypeError, match="close must be callable"):
+        Scanner({}, table, object, print, print, 1, 1, close=5)
+    for close in (None, table.close):  # None: the closing FIN is always Python's
+        scanner = Scanner({}, table, object, print, print, 1, 1, close=close)
+        assert scanner.scan(pw.pcap_bytes([]), 24, 0, 0, True, False, 16, True) == \
+            (24, 0, 0, None, 0)
