@@ -491,3 +491,28 @@ def test_claims_only_for_as_many_workers_as_a_byte_tells_apart() -> None:
     else:
         assert table is not None
         assert claim(table, 12345, MAX_CLAIMING_JOBS - 1) is True  # the last worker's
+
+
+def test_the_sentinel_is_found_where_a_search_from_the_start_finds_it() -> None:
+    """The worker's search for the stand-in id starts near where the last text had it;
+    whatever the texts (the id early, late, across the guess, missing, texts of every
+    length in any order), it answers as ``bytes.find`` from the start does."""
+    import random
+
+    from tlslens.parallel import _SentinelFinder
+
+    sentinel = b'"id":2305843009213693953'
+    rng = random.Random(9)
+    find = _SentinelFinder(sentinel)
+    for _ in range(3000):
+        size = rng.choice((0, 1, 30, 500, 12_000))
+        text = bytearray(rng.choice(b'{}":,abc0123456789') for _ in range(size))
+        if rng.random() < 0.9:
+            at = rng.randint(0, size)
+            text[at:at] = sentinel
+        text = bytes(text)
+        assert find(text) == text.find(sentinel), (len(text), find.ratio)
+    # a run of late ids, then one early: found all the same
+    for at in (9000, 9100, 8950, 3, 0):
+        text = bytes(at) + sentinel + bytes(12_000 - at)
+        assert find(text) == at
