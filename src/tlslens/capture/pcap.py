@@ -99,6 +99,7 @@ def _records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mmap,
     # Through a map, buf's offsets are file offsets, and ``buf`` only becomes bytes
     # again when the map is left for the stream at its end.
     released, release_every = 0, reader.map_release
+    window = reader.scan_window
     if mapping is not None:
         buf, end = mapping, len(mapping)
     while True:
@@ -110,9 +111,13 @@ def _records(reader: CaptureReader, header: PcapHeader, buf: bytes | mmap.mmap,
             # one goes the general way without asking the prefilter again: the walk
             # already made the lane's decision, and in the rare case it leaves to Python
             # (a sweep due), the general path gives the same result as the lane. Through
-            # the map it may also end connections (``closing``, see Walker.scan).
-            pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs,
-                                            buf is mapping)
+            # the map it may also end connections (``closing``, see Walker.scan), and it
+            # walks a window at a time (SCAN_WINDOW), the pages behind released between.
+            if buf is mapping:
+                pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs,
+                                                True, pos + window)
+            else:
+                pos, idx, ts, data, orig = scan(buf, pos, idx, ts, little, header.nanos, hs)
             reader.packets = idx
             reader.last_ts_ns = ts
             if data is not None:

@@ -184,6 +184,7 @@ def _blocks(reader: CaptureReader, buf: bytes | mmap.mmap, mapping: mmap.mmap | 
         return last_ts
 
     released, release_every = 0, reader.map_release
+    window = reader.scan_window
     if mapping is not None:
         buf, end = mapping, len(mapping)
 
@@ -195,8 +196,13 @@ def _blocks(reader: CaptureReader, buf: bytes | mmap.mmap, mapping: mmap.mmap | 
             # takes; it stops before the first block it leaves to the code below.
             # (Its time argument is what it returns when it takes nothing, ignored here:
             # 0, since a valid pcapng time may lie beyond the 64 bits it holds.) Through
-            # the map it may also end connections (``closing``, see Walker.scan).
-            pos, n, ts = scan(buf, pos, idx, 0, bo == "<", walk_ifaces, buf is mapping)
+            # the map it may also end connections (``closing``, see Walker.scan), a
+            # window at a time (SCAN_WINDOW), the pages behind released between.
+            if buf is mapping:
+                pos, n, ts = scan(buf, pos, idx, 0, bo == "<", walk_ifaces, True,
+                                  pos + window)
+            else:
+                pos, n, ts = scan(buf, pos, idx, 0, bo == "<", walk_ifaces)
             if n != idx:
                 idx = n
                 last_ts = ts

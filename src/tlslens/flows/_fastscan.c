@@ -817,7 +817,7 @@ static void scan_end_failed(Scanner *self, long long since0) {
     PyErr_Restore(type, value, tb);
 }
 
-/* scan(buf, pos, idx, ts, little, nanos, record_size, closing=False)
+/* scan(buf, pos, idx, ts, little, nanos, record_size, closing=False, stop=-1)
  *     -> (pos, idx, ts, data | None, orig_len)
  *
  * Classic pcap: walk the complete records of ``buf`` from ``pos`` (record headers of
@@ -826,7 +826,9 @@ static void scan_end_failed(Scanner *self, long long since0) {
  * consumed and returned (its bytes and original length) for Python to handle. ``None``
  * means no complete record is left (or the next one has an impossible length): Python's
  * own loop reads on from ``pos``. ``closing``: the FIN that ends a connection may be
- * taken here too (see the top of this file). */
+ * taken here too (see the top of this file). ``stop`` (when >= 0): the walk ends there,
+ * as if ``buf`` did (a record across it is left to Python), so that a caller walking a
+ * memory map gives the pages behind back between calls. */
 static PyObject *scan_records(Scanner *self, const unsigned char *b, Py_ssize_t end,
                               Py_ssize_t pos, long long idx, long long ts, int little,
                               int nanos, Py_ssize_t hs);
@@ -836,19 +838,21 @@ static PyObject *Scanner_scan(Scanner *self, PyObject *args) {
     Py_ssize_t pos, hs;
     long long idx, ts;
     int little, nanos, closing = 0;
+    Py_ssize_t stop = -1;
     /* Any contiguous bytes-like buffer: bytes, or the read-only memory map of a whole
      * capture file (tlslens.capture.reader.CaptureReader.mapped). Held, so not released
      * or resized, until the walk returns. */
-    if (!PyArg_ParseTuple(args, "y*nLLppn|p", &view, &pos, &idx, &ts, &little, &nanos, &hs,
-                          &closing))
+    if (!PyArg_ParseTuple(args, "y*nLLppn|pn", &view, &pos, &idx, &ts, &little, &nanos, &hs,
+                          &closing, &stop))
         return NULL;
     self->closing = closing;
     PyObject *result = NULL;
     if (hs < 16) {
         PyErr_SetString(PyExc_ValueError, "record_size must be at least 16");
     } else {
-        result = scan_records(self, (const unsigned char *)view.buf, view.len, pos, idx,
-                              ts, little, nanos, hs);
+        Py_ssize_t end = stop >= 0 && stop < view.len ? stop : view.len;
+        result = scan_records(self, (const unsigned char *)view.buf, end, pos, idx, ts,
+                              little, nanos, hs);
     }
     PyBuffer_Release(&view);
     return result;
@@ -913,7 +917,8 @@ typedef struct {
     long long mul, div, offset;
 } Iface;
 
-/* scan_blocks(buf, pos, idx, ts, little, interfaces, closing=False) -> (pos, idx, ts)
+/* scan_blocks(buf, pos, idx, ts, little, interfaces, closing=False, stop=-1)
+ *     -> (pos, idx, ts)
  *
  * pcapng: walk the Enhanced Packet Blocks of ``buf`` from ``pos`` while the lane handles
  * their packets here, and stop, without consuming it, at the first block that is
@@ -921,15 +926,17 @@ typedef struct {
  * Python must judge, an interface not in ``interfaces``, a packet the lane leaves to
  * Python. ``interfaces`` has, per interface id of the section, ``(mul, div, offset_ns)``
  * (time = units * mul // div + offset_ns) or None (not Ethernet, or a time scale that
- * does not fit 64 bits): tlslens.capture.pcapng.iter_blocks makes it. */
+ * does not fit 64 bits): tlslens.capture.pcapng.iter_blocks makes it. ``closing`` and
+ * ``stop`` as for scan(). */
 static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
     PyObject *buf, *interfaces;
     Py_ssize_t pos;
     long long idx, ts;
     int little, closing = 0;
+    Py_ssize_t stop = -1;
     /* buf: any contiguous bytes-like buffer, as for scan() */
-    if (!PyArg_ParseTuple(args, "OnLLpO!|p", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
-                          &interfaces, &closing))
+    if (!PyArg_ParseTuple(args, "OnLLpO!|pn", &buf, &pos, &idx, &ts, &little, &PyTuple_Type,
+                          &interfaces, &closing, &stop))
         return NULL;
     self->closing = closing;
     Iface ifaces[MAX_INTERFACES];
@@ -961,7 +968,7 @@ static PyObject *Scanner_scan_blocks(Scanner *self, PyObject *args) {
     if (PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE) < 0)
         return NULL;
     const unsigned char *b = (const unsigned char *)view.buf;
-    Py_ssize_t end = view.len;
+    Py_ssize_t end = stop >= 0 && stop < view.len ? stop : view.len;
     if (scan_begin(self) < 0) {
         PyBuffer_Release(&view);
         return NULL;
@@ -1104,10 +1111,11 @@ static void Scanner_dealloc(Scanner *self) {
 
 static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)Scanner_scan, METH_VARARGS,
-     "scan(buf, pos, idx, ts, little, nanos, record_size, closing=False)"
+     "scan(buf, pos, idx, ts, little, nanos, record_size, closing=False, stop=-1)"
      " -> (pos, idx, ts, data or None, orig_len): classic pcap records"},
     {"scan_blocks", (PyCFunction)Scanner_scan_blocks, METH_VARARGS,
-     "scan_blocks(buf, pos, idx, ts, little, interfaces, closing=False) -> (pos, idx, ts):"
+     "scan_blocks(buf, pos, idx, ts, little, interfaces, closing=False, stop=-1)"
+     " -> (pos, idx, ts):"
      " pcapng Enhanced Packet Blocks"},
     {NULL, NULL, 0, NULL},
 };

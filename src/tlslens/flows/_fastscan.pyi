@@ -15,11 +15,11 @@ class Scanner:
                  claims: Any = None,
                  close: Callable[[Any, int], None] | None = None) -> None: ...
     def scan(self, buf: bytes | mmap, pos: int, idx: int, ts: int, little: bool, nanos: bool,
-             record_size: int, closing: bool = False, /
+             record_size: int, closing: bool = False, stop: int = -1, /
              ) -> tuple[int, int, int, bytes | None, int]: ...
     def scan_blocks(self, buf: bytes | mmap, pos: int, idx: int, ts: int, little: bool,
                     interfaces: tuple[tuple[int, int, int] | None, ...],
-                    closing: bool = False, /) -> tuple[int, int, int]: ...
+                    closing: bool = False, stop: int = -1, /) -> tuple[int, int, int]: ...
 
 def claim(table: Any, crc: int, k: int, /) -> bool:
     """Whether the claim table's slot of ``crc`` is worker ``k``'s, taking it for ``k``

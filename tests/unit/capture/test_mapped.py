@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,3 +159,38 @@ def test_pages_behind_are_given_back_and_counted(tmp_path: Path, map_everything:
         assert released == 10_000 - 10_000 % 4096 and r.bytes >= 10_000
         assert r.release_mapped(mapping, released, 100) == released  # never backwards
         mapping.close()
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_one_long_connection_gives_its_pages_back_as_the_walk_goes(
+        fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled walk takes every packet of a long in-order connection; it still goes
+    through the map a window at a time, so the pages behind are given back all along
+    (a 320 MB capture of one connection peaked at 347 MB before, all of it the map)."""
+    from tests.tlsbytes import frame_of, tcp_segments, tls13
+
+    data = b"".join(b"\x17\x03\x03\x3e\x80" + bytes(16_000) for _ in range(40))
+    segs = tcp_segments([*tls13().flights, (1, data)], mss=1400)
+    frames = [frame_of(s) for s in segs]
+    path = tmp_path / f"long.{fmt}"
+    timed = [(1_700_000_000_000_000_000 + i * 1000, f) for i, f in enumerate(frames)]
+    if fmt == "pcap":
+        write_pcap(path, timed)
+    else:
+        write_pcapng(path, _pcapng(timed))
+    monkeypatch.setattr(reader_module, "MAP_MIN", 0)
+    monkeypatch.setattr(reader_module, "MAP_RELEASE", 4096)
+    monkeypatch.setattr(reader_module, "SCAN_WINDOW", 16_384)
+    released: list[int] = []
+    real = reader_module.CaptureReader.release_mapped
+
+    def release(self: Any, mapping: Any, done: int, pos: int) -> int:
+        released.append(pos)
+        return real(self, mapping, done, pos)
+
+    monkeypatch.setattr(reader_module.CaptureReader, "release_mapped", release)
+    conns = list(iter_connections(str(path), RunState(), Options()))
+    assert len(conns) == 1 and conns[0].app_data["server"][1] >= len(data)
+    size = path.stat().st_size
+    assert len(released) > size // 32_768
+    assert max(b - a for a, b in zip([0, *released], released)) < 16_384 + 4096 + 1600
