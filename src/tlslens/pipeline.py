@@ -9,6 +9,7 @@ connections, not the file.
 
 from __future__ import annotations
 
+import collections
 import operator
 import socket
 import traceback
@@ -157,30 +158,39 @@ class _Ordered:
         """Build and hand out every connection that is due, in order: all built first,
         then judged together (analysis.build.judge_connections says why). A connection
         whose analysis raises (a bug) is handed out as a stand-in that says so."""
-        due, self.due, self.due_bytes = self.due, [], 0
+        heads = [(conn_id, flow) for conn_id, flow, _ in self.due]
+        # Each session is dropped once its connection is built, unless after_build wants
+        # it: freed then, still in the CPU caches, not with the whole batch at the end.
+        sessions: list[TlsSession | None] = [session for _, _, session in self.due]
+        self.due, self.due_bytes = [], 0
+        keep = self.after_build is not None
         built: list[Any] = []
         broken: set[int] = set()
 
         def fail(i: int, exc: Exception) -> None:
-            conn_id, flow, _ = due[i]
+            conn_id, flow = heads[i]
             built[i] = _broken(conn_id, flow, _bug(flow, exc))
             broken.add(i)
 
-        for i, (conn_id, flow, session) in enumerate(due):
+        for i, (conn_id, flow) in enumerate(heads):
             built.append(None)
+            session, sessions[i] = sessions[i], sessions[i] if keep else None
+            assert session is not None
             try:
                 built[i] = fingerprint_row(conn_id, flow, session) if self.rows \
                     else build_connection(conn_id, flow, session, self.hellos_only,
                                           judged=False)
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the others
                 fail(i, exc)
+        session = None
         if not self.rows and not self.hellos_only:
-            judging = [i for i in range(len(due)) if i not in broken]
+            judging = [i for i in range(len(heads)) if i not in broken]
             judge_connections([built[i] for i in judging],
                               lambda j, exc: fail(judging[j], exc))
-        for i, ((_, _, session), conn) in enumerate(zip(due, built)):
-            if self.after_build is not None and i not in broken:
-                self.after_build(conn, session)
+        for i, conn in enumerate(built):
+            kept = sessions[i]
+            if self.after_build is not None and kept is not None and i not in broken:
+                self.after_build(conn, kept)
             self.emit(conn)
 
 
@@ -237,7 +247,11 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
     options = options or Options()
     reader = open_capture(source)
     decoder = PacketDecoder()
-    ready: list[TlsConnection] = []
+    # Handed out one at a time, not held until the batch is through: a connection is
+    # freed right after its consumer (the renderer) used it, still in the CPU caches;
+    # freeing a batch's 1,024 connections at once was ~3 % of a run, mostly cache misses
+    # (alternating in-process runs: 2-6 % faster in all).
+    ready: collections.deque[TlsConnection] = collections.deque()
     from tlslens.crypto.setup import key_store_for, plaintext_exporter
 
     keys, decryptor_factory = key_store_for(options)
@@ -298,14 +312,13 @@ def iter_connections(source: str | BinaryIO, run: RunState | None = None,
                 add(seg)
             else:
                 lane.ignore(seg)
-        if ready:
-            yield from ready
-            ready.clear()
+        while ready:  # one at a time: each is freed once its consumer is done with it
+            yield ready.popleft()
     table.finish()
     decoder.finish()
     ordered.flush()
-    yield from ready
-    ready.clear()
+    while ready:
+        yield ready.popleft()
     _collect_anomalies(run, keys.anomalies, reader.anomalies, decoder.anomalies)
     run.summary = CaptureSummary(
         path=source if isinstance(source, str) else getattr(source, "name", "-"),

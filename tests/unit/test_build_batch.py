@@ -157,3 +157,44 @@ def test_a_judging_error_in_a_batch_is_that_connection_alone(capture: Path, phas
     assert "ValueError: boom" in conns[2].anomalies[-1].detail
     assert [c.to_dict() for c in conns if c.id != 2] == \
         [d for d in expected if d["id"] != 2]
+
+
+def test_sessions_and_connections_are_let_go_as_soon_as_used(
+        capture: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's sessions are freed as their connections are built (before the batch is
+    judged), and the pipeline holds no connection it has handed out: each is freed
+    right after its consumer used it, while still in the CPU caches, not with the whole
+    batch at the end."""
+    import sys
+    import weakref
+
+    from tlslens.tls.session import TlsSession
+
+    sessions: list[weakref.ref[TlsSession]] = []
+    real_init = TlsSession.__init__
+
+    def tracked(self: TlsSession, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        sessions.append(weakref.ref(self))
+
+    alive_when_judged: list[int] = []  # per batch: its connections' sessions still alive
+    real_judge = pipeline.judge_connections
+
+    def judge(conns: Any, failed: Any) -> None:
+        # (sessions are made in first-packet order, the order of the connection ids)
+        alive_when_judged.append(sum(sessions[c.id]() is not None for c in conns))
+        real_judge(conns, failed)
+
+    monkeypatch.setattr(TlsSession, "__init__", tracked)
+    monkeypatch.setattr(pipeline, "judge_connections", judge)
+    it = iter_connections(str(capture), RunState(), Options(build_batch=BATCH))
+    first = next(it)
+    # the first batch: its sessions are gone, but for the one whose connection's end
+    # set off the build, still in its callers' hands (and the one before it, in
+    # _Ordered.done's); without the early release, all BATCH were
+    assert len(alive_when_judged) == 1 and alive_when_judged[0] <= 2
+    second = next(it)
+    assert sys.getrefcount(first) == 2  # this frame's name and getrefcount's argument
+    assert (first.id, second.id) == (0, 1)
+    assert sum(1 for _ in it) == COUNT - 2
+    assert max(alive_when_judged) <= 2 and len(alive_when_judged) == 3  # 8 + 8 + 5
