@@ -174,8 +174,10 @@ class _Ordered:
 
         for i, (conn_id, flow) in enumerate(heads):
             built.append(None)
-            session, sessions[i] = sessions[i], sessions[i] if keep else None
+            session = sessions[i]
             assert session is not None
+            if not keep:
+                sessions[i] = None
             try:
                 built[i] = fingerprint_row(conn_id, flow, session) if self.rows \
                     else build_connection(conn_id, flow, session, self.hellos_only,

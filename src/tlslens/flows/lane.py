@@ -35,12 +35,12 @@ packets are dropped after the same header check, without decoding.
 The same decisions are taken in C when the optional extension ``tlslens.flows._fastscan``
 is built (:meth:`FastLane.walker`, ``COMPILED``), on pcap and pcapng files: the record
 walk and the lane for every packet, Python only for the bytes a session must parse
-(:meth:`FastLane.deliver`) and for the general path. One more packet is the compiled
-walk's on a file walked through its memory map: the FIN that ends a connection
-(``FlowTable.close`` then ends it), as nobody waits there for the connection to come
-out before the next packet is read. The Python objects stay the only
-state, so the two lanes mix packet by packet; the tests run every capture with the lane
-off, in Python and compiled, and compare the reports.
+(:meth:`FastLane.deliver`) and for the general path. Through a file's memory map the
+compiled walk also takes the FIN that ends a connection (``FlowTable.close`` then ends
+it): nobody waits there for the connection to come out before the next packet is read,
+as a live capture's reader does. The Python objects stay the only state, so the two
+lanes mix packet by packet; the tests run every capture with the lane off, in Python
+and compiled, and compare the reports.
 """
 
 from __future__ import annotations
