@@ -560,6 +560,16 @@ static int set_fin(PyObject *flow, long side) {
     return r;
 }
 
+/* Call ``fn(*args)`` from the walk: every working copy goes back and the sweep counter
+ * is written first (the Python may read both). 0, or -1 with the error set. */
+static int call_python(Scanner *self, PyObject *fn, PyObject *const *args, size_t nargs) {
+    if (flush_conns(self) < 0 || set_ll(self->table, s_since_sweep, self->since_sweep) < 0)
+        return -1;
+    PyObject *res = PyObject_Vectorcall(fn, args, nargs, NULL);
+    Py_XDECREF(res);
+    return res == NULL ? -1 : 0;
+}
+
 /* FastLane._synack: the SYN/ACK without data that answers a known connection's SYN. Its
  * counters move here; its own effects (FlowTable's SYN branch) are FastLane.synack's,
  * called after every working copy went back. Anything else with SYN: Python. */
@@ -592,14 +602,8 @@ static int synack(Scanner *self, PyObject *flow, PyObject *pyside, PyObject *pym
     self->since_sweep += 1;
     PyObject *pyseq = PyLong_FromUnsignedLong(seq);
     Py_INCREF(flow);
-    int failed = pyseq == NULL || flush_conns(self) < 0 ||
-                 set_ll(self->table, s_since_sweep, self->since_sweep) < 0;
-    if (!failed) {
-        PyObject *args[3] = {flow, pyside, pyseq};
-        PyObject *res = PyObject_Vectorcall(self->synack, args, 3, NULL);
-        failed = res == NULL;
-        Py_XDECREF(res);
-    }
+    PyObject *args[3] = {flow, pyside, pyseq};
+    int failed = pyseq == NULL || call_python(self, self->synack, args, 3) < 0;
     Py_DECREF(flow);
     Py_XDECREF(pyseq);
     return failed ? FAILED : HANDLED;
@@ -610,14 +614,8 @@ static int synack(Scanner *self, PyObject *flow, PyObject *pyside, PyObject *pym
 static int close_flow(Scanner *self, PyObject *flow, long long ts) {
     PyObject *pyts = PyLong_FromLongLong(ts);
     Py_INCREF(flow); /* (borrowed from the lane's entry, which the end replaces) */
-    int failed = pyts == NULL || flush_conns(self) < 0 ||
-                 set_ll(self->table, s_since_sweep, self->since_sweep) < 0;
-    if (!failed) {
-        PyObject *args[2] = {flow, pyts};
-        PyObject *res = PyObject_Vectorcall(self->close, args, 2, NULL);
-        failed = res == NULL;
-        Py_XDECREF(res);
-    }
+    PyObject *args[2] = {flow, pyts};
+    int failed = pyts == NULL || call_python(self, self->close, args, 2) < 0;
     Py_DECREF(flow);
     Py_XDECREF(pyts);
     return failed ? FAILED : HANDLED;
@@ -770,15 +768,9 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
     PyObject *pyframe = PyLong_FromLongLong(frame);
     PyObject *pyts = PyLong_FromLongLong(ts);
     Py_INCREF(flow);
+    PyObject *args[5] = {flow, pyside, payload, pyframe, pyts};
     int failed = payload == NULL || pyside == NULL || pyframe == NULL || pyts == NULL ||
-                 flush_conns(self) < 0 ||
-                 set_ll(self->table, s_since_sweep, self->since_sweep) < 0;
-    if (!failed) {
-        PyObject *args[5] = {flow, pyside, payload, pyframe, pyts};
-        PyObject *res = PyObject_Vectorcall(self->deliver, args, 5, NULL);
-        failed = res == NULL;
-        Py_XDECREF(res);
-    }
+                 call_python(self, self->deliver, args, 5) < 0;
     Py_DECREF(flow);
     Py_XDECREF(payload);
     Py_XDECREF(pyside);
