@@ -322,8 +322,11 @@ class FlowTable:
                 self._end(flow)
 
     def finish(self) -> None:
-        """End of capture: every open connection ends, in order of their first packet."""
-        for flow in sorted(self.flows.values(), key=lambda f: f.index):
+        """End of capture: every open connection ends, in order of their first packet.
+        (Only the open ones are sorted: on a dense capture most entries are ended ones
+        lingering, 16,650 of them at the end of the issue-9 capture.)"""
+        still_open = [flow for flow in self.flows.values() if not isinstance(flow, Ended)]
+        for flow in sorted(still_open, key=lambda f: f.index):
             self._finish(flow)
         self.flows.clear()
         self._lookup.clear()
