@@ -138,7 +138,8 @@ class _Ordered:
         self.next_flow = 0
         self.next_id = 0
         self.batch = batch
-        self.due: list[tuple[int, Flow, TlsSession]] = []
+        #: (id, flow, session); the session is let go once the connection is built
+        self.due: list[tuple[int, Flow, TlsSession | None]] = []
         self.due_bytes = 0  # the handshake message bytes of the connections in ``due``
 
     def done(self, flow: Flow, session: TlsSession | None) -> None:
@@ -158,41 +159,34 @@ class _Ordered:
         """Build and hand out every connection that is due, in order: all built first,
         then judged together (analysis.build.judge_connections says why). A connection
         whose analysis raises (a bug) is handed out as a stand-in that says so."""
-        heads = [(conn_id, flow) for conn_id, flow, _ in self.due]
-        # Each session is dropped once its connection is built, unless after_build wants
-        # it: freed then, still in the CPU caches, not with the whole batch at the end.
-        sessions: list[TlsSession | None] = [session for _, _, session in self.due]
-        self.due, self.due_bytes = [], 0
-        keep = self.after_build is not None
+        due, self.due, self.due_bytes = self.due, [], 0
         built: list[Any] = []
         broken: set[int] = set()
 
         def fail(i: int, exc: Exception) -> None:
-            conn_id, flow = heads[i]
+            conn_id, flow, _ = due[i]
             built[i] = _broken(conn_id, flow, _bug(flow, exc))
             broken.add(i)
 
-        for i, (conn_id, flow) in enumerate(heads):
+        for i, (conn_id, flow, session) in enumerate(due):
             built.append(None)
-            session = sessions[i]
             assert session is not None
-            if not keep:
-                sessions[i] = None
             try:
                 built[i] = fingerprint_row(conn_id, flow, session) if self.rows \
                     else build_connection(conn_id, flow, session, self.hellos_only,
                                           judged=False)
             except Exception as exc:  # noqa: BLE001 - a bug must not stop the others
                 fail(i, exc)
+            if self.after_build is None:  # done with: freed now, still in the CPU caches,
+                due[i] = (conn_id, flow, None)  # not with the whole batch at the end
         session = None
         if not self.rows and not self.hellos_only:
-            judging = [i for i in range(len(heads)) if i not in broken]
+            judging = [i for i in range(len(due)) if i not in broken]
             judge_connections([built[i] for i in judging],
                               lambda j, exc: fail(judging[j], exc))
-        for i, conn in enumerate(built):
-            kept = sessions[i]
-            if self.after_build is not None and kept is not None and i not in broken:
-                self.after_build(conn, kept)
+        for i, ((_, _, session), conn) in enumerate(zip(due, built)):
+            if self.after_build is not None and session is not None and i not in broken:
+                self.after_build(conn, session)
             self.emit(conn)
 
 
