@@ -3,7 +3,8 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer: damaged, truncated and hostile captures,
 # records and hellos must never read or write out of bounds there. The extensions:
 # src/tlslens/flows/_fastscan.c (the compiled walk), src/tlslens/tls/_fasthello.c (the
-# hello reader), src/tlslens/tls/_fastrec.c (the record splitter), src/tlslens/_fastinit.c
+# hello reader), src/tlslens/tls/_fastrec.c (the record splitter),
+# src/tlslens/tls/_fastsession.c (whole records handed to a session), src/tlslens/_fastinit.c
 # (the model's __init__).
 #
 #   scripts/check_compiled_asan.sh [extra pytest arguments]
@@ -21,7 +22,7 @@ if [ -d "$repo/../shared" ]; then ln -s "$(cd "$repo/../shared" && pwd)" "$tmp/s
 find "$work/src" -name '_fast*.so' -delete
 include="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 suffix="$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
-for module in flows/_fastscan tls/_fasthello tls/_fastrec _fastinit; do
+for module in flows/_fastscan tls/_fasthello tls/_fastrec tls/_fastsession _fastinit; do
     gcc -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
         -fPIC -shared -I"$include" "$repo/src/tlslens/$module.c" \
         -o "$work/src/tlslens/$module$suffix"
@@ -31,8 +32,9 @@ export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=lib
 export ASAN_OPTIONS=detect_leaks=0 PYTHONPATH="$work/src"
 python3 -c 'import sys, tlslens.flows.lane as lane, tlslens.tls.handshake as hs, tlslens.fastinit as fi
 import tlslens.tls.records as rec, tlslens.flows._fastscan as a, tlslens.tls._fasthello as b
-import tlslens._fastinit as c, tlslens.tls._fastrec as d
-assert lane.COMPILED and hs.COMPILED and fi.COMPILED and rec.COMPILED, "not built"
-assert all(m.__file__.startswith(sys.argv[1]) for m in (a, b, c, d)), "not the ASan build"' "$work"
+import tlslens._fastinit as c, tlslens.tls._fastrec as d, tlslens.tls._fastsession as e
+import tlslens.tls.session as ses
+assert lane.COMPILED and hs.COMPILED and fi.COMPILED and rec.COMPILED and ses.COMPILED, "not built"
+assert all(m.__file__.startswith(sys.argv[1]) for m in (a, b, c, d, e)), "not the ASan build"' "$work"
 python3 -m pytest -q -p no:cacheprovider --capture=sys tests/unit/flows tests/unit/capture \
     tests/unit/tls tests/unit/analysis tests/unit/test_fastinit.py tests/robustness "$@"

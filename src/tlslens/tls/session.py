@@ -19,7 +19,7 @@ from tlslens.registry.ciphers import components
 from tlslens.tls import messages as m
 from tlslens.tls.handshake import MAX_HANDSHAKE_LENGTH, ParseContext, parse_body
 from tlslens.tls.reader import DecodeError
-from tlslens.tls.records import Record, RecordStream
+from tlslens.tls.records import MAX_RECORD, Record, RecordStream
 from tlslens.tls.sslv2 import parse_sslv2_client_hello, parse_sslv2_server_hello
 
 HANDSHAKE_TYPE_NAMES = {
@@ -88,6 +88,23 @@ class Entry(NamedTuple):
 
 
 _new_entry = tuple.__new__
+
+
+try:  # the optional compiled hand-over of whole records (src/tlslens/tls/_fastsession.c)
+    from tlslens.tls import _fastsession
+except ImportError:  # not built: RecordStream.feed and _record take every packet
+    _fastsession = None  # type: ignore[assignment]
+if _fastsession is not None:
+    _fastsession.configure(Record, Entry, bytes(int(t in HANDSHAKE_TYPE_NAMES)
+                                                for t in range(256)),
+                           MAX_RECORD, MAX_MESSAGES, MAX_HANDSHAKE_LENGTH)
+#: ``whole_records(session, stream, side, data, frame, ts_ns) -> bool``: a packet of whole
+#: records handed to the session in C, as :meth:`TlsSession.on_data`'s Python path would
+#: (False: declined, nothing done); None when not built. A module global, so that tests
+#: can run the same input both ways.
+WHOLE_RECORDS = _fastsession.whole_records if _fastsession is not None else None
+#: Whether whole records are handed over in C.
+COMPILED = WHOLE_RECORDS is not None
 
 
 class AlertEntry(NamedTuple):
@@ -209,6 +226,8 @@ class TlsSession:
             return
         if self._stopped:
             return
+        if WHOLE_RECORDS is not None and WHOLE_RECORDS(self, stream, side, data, frame, ts_ns):
+            return  # a packet of whole records, the plain case: taken in C
         for rec in stream.feed(data, frame, ts_ns):
             self._record(rec)
             if self._stopped:
