@@ -58,15 +58,6 @@ static int attr_true(PyObject *obj, PyObject *name) {
     return r;
 }
 
-/* Length of obj.name (a sized object): >= 0, or -1 with an exception set. */
-static Py_ssize_t attr_len(PyObject *obj, PyObject *name) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL)
-        return -1;
-    Py_ssize_t n = PyObject_Length(value);
-    Py_DECREF(value);
-    return n;
-}
 
 /* Truth of obj.name[index] (a list of bools): 1, 0, or -1 with an exception set. */
 static int item_true(PyObject *obj, PyObject *name, Py_ssize_t index) {
@@ -327,23 +318,35 @@ static int one_record(PyObject *session, PyObject *side, Py_ssize_t sidx, int ct
     return rc;
 }
 
-/* Whole plausible records from data[0] to its end: their count, or 0 when not so. */
-static Py_ssize_t whole_records_in(const unsigned char *b, Py_ssize_t end) {
+/* The whole plausible records at the front of b[0:end]: their count, and in *used the
+ * bytes they take. 0 (declined) when there is none, or when what follows them is not a
+ * record still arriving: fewer than 5 bytes, or a plausible header whose payload is not
+ * all there (RecordStream keeps either in its buffer; anything else, a bad header, is
+ * the Python path's: an anomaly and a resynchronisation). */
+static Py_ssize_t whole_records_in(const unsigned char *b, Py_ssize_t end, Py_ssize_t *used) {
     Py_ssize_t p = 0, count = 0;
-    while (p < end) {
-        if (end - p < 5 || b[p] < 20 || b[p] > 24 || b[p + 1] != 3 || b[p + 2] > 4)
+    while (end - p >= 5) {
+        if (b[p] < 20 || b[p] > 24 || b[p + 1] != 3 || b[p + 2] > 4)
             return 0;
         long n = ((long)b[p + 3] << 8) | b[p + 4];
-        if (n <= 0 || n > max_record || end - p - 5 < n)
+        if (n <= 0 || n > max_record)
             return 0;
+        if (end - p - 5 < n)
+            break; /* the tail: a record still arriving */
         p += 5 + n;
         count++;
     }
+    *used = p;
     return count;
 }
 
-/* The session and stream in the plain state (see the top): 1, 0, or -1. */
-static int plain_state(PyObject *session, PyObject *stream, int *starting) {
+/* The session and stream in the plain state (see the top): 1, 0, or -1. *starting: the
+ * stream is at its very start (state "search", offset 0); *pending: the bytes it holds
+ * (a new reference to its buffer, or NULL when empty). */
+static int plain_state(PyObject *session, PyObject *stream, int *starting,
+                       PyObject **pending) {
+    *starting = 0;
+    *pending = NULL;
     PyObject *decryptor = PyObject_GetAttr(session, s_decryptor);
     if (decryptor == NULL)
         return -1;
@@ -363,21 +366,35 @@ static int plain_state(PyObject *session, PyObject *stream, int *starting) {
         if (r != 0)
             return r < 0 ? -1 : 0;
     }
-    Py_ssize_t buffered = attr_len(stream, s_buf);
-    if (buffered != 0)
-        return buffered < 0 ? -1 : 0;
-    PyObject *state = PyObject_GetAttr(stream, s_state);
-    if (state == NULL)
+    PyObject *buf = PyObject_GetAttr(stream, s_buf);
+    if (buf == NULL)
         return -1;
+    if (!PyByteArray_Check(buf)) {
+        Py_DECREF(buf);
+        return 0;
+    }
+    PyObject *state = PyObject_GetAttr(stream, s_state);
+    if (state == NULL) {
+        Py_DECREF(buf);
+        return -1;
+    }
     int records = PyUnicode_Check(state) && PyUnicode_Compare(state, s_records) == 0;
     int search = !records && PyUnicode_Check(state) && PyUnicode_Compare(state, s_search) == 0;
     Py_DECREF(state);
-    if (PyErr_Occurred())
+    if (PyErr_Occurred()) {
+        Py_DECREF(buf);
         return -1;
-    *starting = 0;
-    if (records)
+    }
+    if (records) {
+        if (PyByteArray_GET_SIZE(buf) > 0)
+            *pending = buf;
+        else
+            Py_DECREF(buf);
         return 1;
-    if (!search)
+    }
+    Py_ssize_t buffered = PyByteArray_GET_SIZE(buf);
+    Py_DECREF(buf);
+    if (!search || buffered > 0)
         return 0;
     /* RecordStream._search's start of stream: offset 0, not joined midway */
     int midstream = attr_true(stream, s_midstream);
@@ -392,6 +409,41 @@ static int plain_state(PyObject *session, PyObject *stream, int *starting) {
         return at_zero < 0 ? -1 : 0;
     *starting = 1;
     return 1;
+}
+
+/* What RecordStream.feed does to the stream before it hands the records out: TLS
+ * recognised at offset 0 (at the start), ``used`` bytes consumed, the tail kept in the
+ * buffer. The stream's offset before, in *base_offset. 0 or -1. */
+static int consume(PyObject *stream, int starting, Py_ssize_t used, const unsigned char *tail,
+                   Py_ssize_t tail_len, int had_pending, long long *base_offset) {
+    PyObject *base = PyObject_GetAttr(stream, s_base);
+    if (base == NULL)
+        return -1;
+    *base_offset = PyLong_AsLongLong(base);
+    PyObject *step = PyLong_FromSsize_t(used);
+    PyObject *after = step != NULL ? PyNumber_Add(base, step) : NULL;
+    Py_DECREF(base);
+    Py_XDECREF(step);
+    int ok = after != NULL && !(*base_offset == -1 && PyErr_Occurred());
+    if (ok && starting) {
+        PyObject *found = PyObject_GetAttr(stream, s_found_at);
+        ok = found != NULL;
+        if (ok && found == Py_None) {
+            PyObject *zero = PyLong_FromLong(0);
+            ok = zero != NULL && PyObject_SetAttr(stream, s_found_at, zero) == 0;
+            Py_XDECREF(zero);
+        }
+        Py_XDECREF(found);
+        ok = ok && PyObject_SetAttr(stream, s_state, s_records) == 0;
+    }
+    ok = ok && PyObject_SetAttr(stream, s_base, after) == 0;
+    Py_XDECREF(after);
+    if (ok && (tail_len > 0 || had_pending)) {
+        PyObject *rest = PyByteArray_FromStringAndSize((const char *)tail, tail_len);
+        ok = rest != NULL && PyObject_SetAttr(stream, s_buf, rest) == 0;
+        Py_XDECREF(rest);
+    }
+    return ok ? 0 : -1;
 }
 
 /* whole_records(session, stream, side, data, frame, ts_ns) -> bool */
@@ -414,50 +466,61 @@ static PyObject *whole_records(PyObject *module, PyObject *const *args, Py_ssize
         PyErr_SetString(PyExc_ValueError, "side is 0 or 1");
         return NULL;
     }
-    Py_buffer view;
-    if (PyObject_GetBuffer(args[3], &view, PyBUF_SIMPLE) < 0)
-        return NULL;
-    const unsigned char *b = view.buf;
-    Py_ssize_t end = view.len;
-    int starting = 0;
-    int plain = whole_records_in(b, end) > 0 ? plain_state(session, stream, &starting) : 0;
+    int starting;
+    PyObject *pending;
+    int plain = plain_state(session, stream, &starting, &pending);
     if (plain <= 0) {
-        PyBuffer_Release(&view);
         if (plain < 0)
             return NULL;
         Py_RETURN_FALSE;
     }
-    /* What RecordStream.feed would have done to the stream before handing the records
-     * out: recognised TLS at offset 0 (at the start), consumed every byte. */
-    PyObject *base = PyObject_GetAttr(stream, s_base);
-    PyObject *len = PyLong_FromSsize_t(end);
-    PyObject *after = base && len ? PyNumber_Add(base, len) : NULL;
-    long long base_offset = base ? PyLong_AsLongLong(base) : -1;
-    Py_XDECREF(len);
-    Py_XDECREF(base);
-    int ok = after != NULL && !(base_offset == -1 && PyErr_Occurred());
-    if (ok && starting) {
-        PyObject *found = PyObject_GetAttr(stream, s_found_at);
-        ok = found != NULL;
-        if (ok && found == Py_None) {
-            PyObject *zero = PyLong_FromLong(0);
-            ok = zero != NULL && PyObject_SetAttr(stream, s_found_at, zero) == 0;
-            Py_XDECREF(zero);
-        }
-        Py_XDECREF(found);
-        ok = ok && PyObject_SetAttr(stream, s_state, s_records) == 0;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[3], &view, PyBUF_SIMPLE) < 0) {
+        Py_XDECREF(pending);
+        return NULL;
     }
-    ok = ok && PyObject_SetAttr(stream, s_base, after) == 0;
-    Py_XDECREF(after);
+    /* The bytes the stream holds, then the packet's (as RecordStream.feed joins them). */
+    PyObject *joined = NULL;
+    const unsigned char *b = view.buf;
+    Py_ssize_t end = view.len;
+    if (pending != NULL) {
+        Py_ssize_t held = PyByteArray_GET_SIZE(pending);
+        joined = PyBytes_FromStringAndSize(NULL, held + view.len);
+        if (joined == NULL) {
+            Py_DECREF(pending);
+            PyBuffer_Release(&view);
+            return NULL;
+        }
+        memcpy(PyBytes_AS_STRING(joined), PyByteArray_AS_STRING(pending), held);
+        memcpy(PyBytes_AS_STRING(joined) + held, view.buf, view.len);
+        b = (const unsigned char *)PyBytes_AS_STRING(joined);
+        end = held + view.len;
+        PyBuffer_Release(&view); /* (the packet's bytes are in ``joined`` now) */
+    }
+    Py_ssize_t used = 0;
+    if (whole_records_in(b, end, &used) == 0) {
+        Py_XDECREF(pending);
+        Py_XDECREF(joined);
+        if (joined == NULL)
+            PyBuffer_Release(&view);
+        Py_RETURN_FALSE;
+    }
+    long long base_offset = 0;
+    int ok = consume(stream, starting, used, b + used, end - used, pending != NULL,
+                     &base_offset) == 0;
+    Py_XDECREF(pending);
     Py_ssize_t p = 0;
-    while (ok && p < end) {
+    while (ok && p < used) {
         int ctype = b[p], version = (b[p + 1] << 8) | b[p + 2];
         long n = ((long)b[p + 3] << 8) | b[p + 4];
         ok = one_record(session, side, sidx, ctype, version, n, b + p + 5, frame, ts,
                         base_offset + p) == 0;
         p += 5 + n;
     }
-    PyBuffer_Release(&view);
+    if (joined != NULL)
+        Py_DECREF(joined);
+    else
+        PyBuffer_Release(&view);
     if (!ok)
         return NULL;
     Py_RETURN_TRUE;

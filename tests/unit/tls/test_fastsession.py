@@ -167,6 +167,33 @@ def test_packets_cut_anywhere_with_odd_records(seed: int,
     _both_ways(monkeypatch, packets, rng.choice([0, None]))
 
 
+def test_records_cut_across_packets_are_taken_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flights cut at random places (a record's rest in the next packet, as a 1,448-byte
+    MSS cuts a server's certificates): the packets that complete the held bytes, and
+    those that end in the middle of a record, are taken in C with the Python result."""
+    rng = random.Random(11)
+    recs = _recordings()
+    held = [0]
+    compiled: Callable[..., bool] = session_module.WHOLE_RECORDS  # type: ignore[assignment]
+
+    def noting(session: TlsSession, stream: Any, *args: Any) -> bool:
+        pending = bool(stream.buf)
+        took = compiled(session, stream, *args)
+        held[0] += took and pending
+        return took
+
+    for i in range(40):
+        rec = recs[sorted(recs)[i % len(recs)]]
+        packets = []
+        for side, data in rec.flights:
+            cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, 2)))
+            packets += [(side, data[a:b]) for a, b in zip([0, *cuts], [*cuts, len(data)])]
+        with monkeypatch.context() as m:
+            m.setattr(session_module, "WHOLE_RECORDS", noting)
+            _both_ways(monkeypatch, packets, rng.choice([0, None]))
+    assert held[0] > 10
+
+
 def test_garbled_bytes_never_part_ways(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real packets with bytes flipped (headers, lengths, message types): whatever each
     way makes of them, both make the same."""
