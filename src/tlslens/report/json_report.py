@@ -143,6 +143,9 @@ class _Parts:
     def extension(self, ext: m.Extension) -> Any:
         return extension_dict(ext, copy=self.copy)
 
+    def extensions(self, exts: tuple[m.Extension, ...]) -> list[Any]:
+        return [self.extension(e) for e in exts]
+
     def coded_list(self, table: str, values: tuple[int, ...]) -> Any:
         return _coded_list(table, values)
 
@@ -163,11 +166,11 @@ class _FragmentParts(_Parts):
     def __init__(self) -> None:
         super().__init__(copy=False)
 
-    def _plain_extension(self, ext: m.Extension) -> Any:
-        return extension_dict(ext, copy=False)
-
     def extension(self, ext: m.Extension) -> Any:
-        return json_fragments.extension(ext, self._plain_extension)
+        return json_fragments.extension(ext, _plain_extension)
+
+    def extensions(self, exts: tuple[m.Extension, ...]) -> list[Any]:
+        return json_fragments.extensions(exts, _plain_extension)
 
     def coded_list(self, table: str, values: tuple[int, ...]) -> Any:
         if len(values) > CACHED_LIST_MAX:
@@ -207,6 +210,10 @@ def _fingerprints_dict(fps: Any) -> Any:
     return fps.to_dict()
 
 
+def _plain_extension(ext: m.Extension) -> Any:
+    return extension_dict(ext, copy=False)
+
+
 def _plain_certificate(cert: Any) -> Any:
     return cert.to_dict(copy=False)
 
@@ -217,7 +224,7 @@ _COPY, _SHARE, _FRAGMENTS = _Parts(True), _Parts(False), _FragmentParts()
 def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True,
                       _parts: _Parts | None = None) -> dict[str, Any]:
     parts = _parts or (_COPY if copy else _SHARE)
-    coded_list, extension = parts.coded_list, parts.extension
+    coded_list = parts.coded_list
     table = "sslv2_cipher_specs" if ch.sslv2_format else "cipher_suites"
     random_time = None
     if ch.random is not None:
@@ -228,7 +235,7 @@ def client_hello_dict(ch: m.ClientHello, fps: Any, *, copy: bool = True,
         "cipher_suites": coded_list(table, ch.cipher_suites),
         "compression_methods": list(ch.compression_methods),
         "ec_point_formats": list(ch.ec_point_formats),
-        "extensions": [extension(e) for e in ch.extensions],
+        "extensions": parts.extensions(ch.extensions),
         "fingerprints": parts.fingerprints(fps),
         "key_share_groups": coded_list("groups", ch.key_share_groups),
         "psk_identities": ch.psk_identities,
@@ -259,7 +266,7 @@ def server_hello_dict(sh: m.ServerHello, fps: Any, *, copy: bool = True,
         "compression_method": sh.compression_method,
         "downgrade_sentinel": sh.downgrade_sentinel,
         "ec_point_formats": list(sh.ec_point_formats),
-        "extensions": [parts.extension(e) for e in sh.extensions],
+        "extensions": parts.extensions(sh.extensions),
         "fingerprints": {"ja3s": fps.ja3s, "ja3s_full": fps.ja3s_full},
         "hello_retry_request": sh.hello_retry_request,
         "key_share_group": coded("groups", sh.key_share_group)
@@ -380,7 +387,7 @@ def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any
         if c.client_key_exchange is not None else None,
         "decryption": c.decryption,
         "direction_inferred": c.direction_inferred,
-        "encrypted_extensions": [parts.extension(e) for e in c.encrypted_extensions]
+        "encrypted_extensions": parts.extensions(c.encrypted_extensions)
         if c.encrypted_extensions is not None else None,
         "end_time": packet_time(c.end_ns),
         "esim": esim_localized(c.esim, lang),
@@ -391,7 +398,7 @@ def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any
         "id": c.id,
         "messages": _message_dicts(c.messages),
         "new_session_tickets": [{"age_add": t.age_add,
-                                 "extensions": [parts.extension(e) for e in t.extensions],
+                                 "extensions": parts.extensions(t.extensions),
                                  "lifetime": t.lifetime, "ticket_length": len(t.ticket)}
                                 for t in c.new_session_tickets],
         "resumed": c.resumed,
