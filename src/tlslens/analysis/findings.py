@@ -17,8 +17,6 @@ import datetime as _dt
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from time import gmtime as _gmtime
-from time import strftime as _strftime
 from typing import Any
 
 from tlslens.analysis.model import Finding, Term, TlsConnection
@@ -452,9 +450,15 @@ _EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 
 def _gmt(random: bytes) -> str:
     """The UTC day of the random's gmt_unix_time (an unsigned 32-bit count of seconds,
-    so 1970 to 2106, always a four-digit year). One C call: randoms are random, so a
-    cache of day texts (as for the capture's own day) would seldom hit."""
-    return _strftime("%Y-%m-%d", _gmtime(int.from_bytes(random[:4], "big")))
+    so 1970 to 2106, always a four-digit year, which ``isoformat`` spells as strftime's
+    ``%Y-%m-%d`` does). A date from the day number: a third of the cost of strftime of
+    gmtime; randoms are random, so a cache of day texts (as for the capture's own day)
+    would seldom hit."""
+    return _from_ordinal(_EPOCH_ORDINAL + int.from_bytes(random[:4], "big") // 86_400
+                         ).isoformat()
+
+
+_from_ordinal = _dt.date.fromordinal
 
 
 def session_new(c: TlsConnection) -> Iterable[Hit]:

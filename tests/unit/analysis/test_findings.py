@@ -381,8 +381,8 @@ def test_capture_day_is_the_datetime_day_everywhere() -> None:
 
 def test_random_day_is_the_datetime_day() -> None:
     """random-not-time reads the random's first four bytes as a UTC day (findings._gmt,
-    time.strftime of time.gmtime): the datetime's own ``%Y-%m-%d`` for every 32-bit
-    value, the ends included."""
+    a date from the day number): the datetime's own ``%Y-%m-%d`` for every 32-bit value,
+    the ends included."""
     import datetime as _dt
     import random as _random
 
