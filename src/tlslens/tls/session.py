@@ -100,8 +100,8 @@ if _fastsession is not None:
                            MAX_RECORD, MAX_MESSAGES, MAX_HANDSHAKE_LENGTH)
 #: ``whole_records(session, stream, side, data, frame, ts_ns) -> bool``: a packet of whole
 #: records handed to the session in C, as :meth:`TlsSession.on_data`'s Python path would
-#: (False: declined, nothing done); None when not built. A module global, so that tests
-#: can run the same input both ways.
+#: (False: declined, nothing done); None when not built. A module global that each new
+#: session reads, so that tests can run the same input both ways.
 WHOLE_RECORDS = _fastsession.whole_records if _fastsession is not None else None
 #: Whether whole records are handed over in C.
 COMPILED = WHOLE_RECORDS is not None
@@ -197,6 +197,10 @@ class TlsSession:
         #: then stops handing this session any bytes.
         self.on_skipping: Callable[[], None] | None = None
         self._decrypting = False  # the record being processed came out of the decryptor
+        #: The compiled hand-over of whole records, where it can ever take a packet (not
+        #: with a decryptor, nor on the fingerprint-only path).
+        self._whole_records = WHOLE_RECORDS if decryptor is None and not hellos_only \
+            else None
         if decryptor is not None:
             self.skip_after_handshake = False  # every record is needed
 
@@ -226,7 +230,8 @@ class TlsSession:
             return
         if self._stopped:
             return
-        if WHOLE_RECORDS is not None and WHOLE_RECORDS(self, stream, side, data, frame, ts_ns):
+        whole = self._whole_records
+        if whole is not None and whole(self, stream, side, data, frame, ts_ns):
             return  # a packet of whole records, the plain case: taken in C
         for rec in stream.feed(data, frame, ts_ns):
             self._record(rec)
