@@ -5,21 +5,25 @@
  * through RecordStream.feed, the C splitter, one Record tuple, then TlsSession._record and
  * its branch (_handshake_record, _application_record, _ccs) and _entry, all in Python:
  * about half of the session layer's time, with the parsing of the messages the other half.
- * On a packet made only of whole records with plausible headers (the usual packet of a
- * handshake on a network that does not cut records), whole_records() takes the same
- * decisions in one pass: the ChangeCipherSpec, encrypted-record and encrypted-handshake
- * lines of the ladder are appended here, and each handshake record that holds exactly one
- * message goes to TlsSession._message (parsing stays in Python) as the Python path sends
- * it. Any other record (an alert, a heartbeat, a message over several records, a payload
- * that is odd in any way) goes to TlsSession._record as a Record, as the Python path
- * would. The session then holds what the Python path would have given it.
+ * On a packet that is whole records with plausible headers, perhaps ending in the start
+ * of a record still arriving (the usual packet of a handshake; a server's flight cut at
+ * the MSS), and after the bytes the stream held from the last packet, whole_records()
+ * takes the same decisions in one pass: the ChangeCipherSpec, encrypted-record and
+ * encrypted-handshake lines of the ladder are appended here, and each handshake record
+ * that holds exactly one message goes to TlsSession._message (parsing stays in Python)
+ * as the Python path sends it. Any other record (an alert, a heartbeat, a message over
+ * several records, a payload that is odd in any way) goes to TlsSession._record as a
+ * Record, as the Python path would; the start of a record still arriving is kept in the
+ * stream's buffer, as RecordStream.feed keeps it. The session then holds what the Python
+ * path would have given it.
  *
- * It declines (returns False, having changed nothing) unless the packet is whole records
- * and the session and stream are in the plain state: no decryptor, no NULL cipher, not
- * the fingerprint-only mode, a stream reading records (or at the very start of the
- * stream, where a record header at offset 0 is taken as the Python path takes it) with
- * nothing buffered, skipped or pending. TlsSession.on_data then goes the Python way.
- * tests/unit/tls/test_fastsession.py runs real captures, cut at random places, both ways.
+ * It declines (returns False, having changed nothing) unless the packet is such records
+ * and the stream and session are in the plain state: a stream reading records (or at the
+ * very start of the stream, where a record header at offset 0 is taken as the Python
+ * path takes it) with nothing skipped or pending, no NULL cipher. TlsSession.on_data
+ * then goes the Python way. A session with a decryptor, or on the fingerprint-only path,
+ * never calls it (TlsSession._whole_records). tests/unit/tls/test_fastsession.py runs
+ * real handshakes, cut at random places and garbled, both ways.
  *
  * This is an optional speed-up: when it is not built, the Python path does it all.
  */
@@ -40,7 +44,7 @@ static long max_handshake_length = 0;     /* handshake.MAX_HANDSHAKE_LENGTH */
 static int configured = 0;
 
 /* Interned attribute names and ladder kinds, made at import. */
-static PyObject *s_decryptor, *s_decrypting, *s_null_mac, *s_hellos_only, *s_seen_tls,
+static PyObject *s_null_mac, *s_seen_tls,
     *s_ctx, *s_tls13, *s_record_version, *s_encrypted, *s_hs_broken, *s_hsbuf, *s_state,
     *s_entries, *s_complete, *s_client_side, *s_server_encrypted_seen,
     *s_client_flight_frame, *s_app, *s_encrypted_hs_sides, *s_skip, *s_buf, *s_skipping,
@@ -220,66 +224,112 @@ static int encrypted_handshake(PyObject *session, PyObject *entries, PyObject *s
     return rc;
 }
 
-/* One record, as TlsSession._record would take it (no decryptor, no NULL cipher, not
- * decrypting): 0, or -1 with an exception set. */
-static int one_record(PyObject *session, PyObject *side, Py_ssize_t sidx, int ctype,
-                      int version, long n, const unsigned char *payload, PyObject *frame,
-                      PyObject *ts, long long offset) {
-    if (PyObject_SetAttr(session, s_seen_tls, Py_True) < 0)
-        return -1;
-    int null_mac = attr_true(session, s_null_mac);
-    if (null_mac < 0)
-        return -1;
-    if (null_mac) /* an SH of this packet chose a NULL cipher: its own rules */
-        return python_record(session, side, ctype, version, n, payload, frame, ts, offset);
-    PyObject *ctx = PyObject_GetAttr(session, s_ctx);
-    if (ctx == NULL)
-        return -1;
-    int tls13 = attr_true(ctx, s_tls13);
-    if (tls13 < 0) {
-        Py_DECREF(ctx);
-        return -1;
-    }
-    PyObject *entries = entries_of(session);
-    if (entries == NULL) {
-        Py_DECREF(ctx);
-        return -1;
-    }
-    int room = PyList_GET_SIZE(entries) < max_messages;
-    int rc = 1; /* 1: not taken here, the Python path's _record takes it */
+/* One packet's hand-over: the session's objects read once (its ParseContext and ladder
+ * are the same objects all its life) and the state a Python call may change (the NULL
+ * cipher's MAC length, TLS 1.3, the list of which sides encrypt, which a ServerHello
+ * replaces), read again after each such call. */
+typedef struct {
+    PyObject *session, *side, *frame, *ts; /* borrowed */
+    Py_ssize_t sidx;
+    PyObject *ctx, *entries, *encrypted;  /* owned */
+    int null_mac, tls13;
+    int stale; /* a Python call ran: null_mac, tls13 and encrypted to be read again */
+} Call;
 
-    if (ctype == CT_CHANGE_CIPHER_SPEC) {
+static void call_clear(Call *call) {
+    Py_CLEAR(call->ctx);
+    Py_CLEAR(call->entries);
+    Py_CLEAR(call->encrypted);
+}
+
+/* Read what may have changed since the last Python call. 0 or -1. */
+static int call_refresh(Call *call) {
+    call->null_mac = attr_true(call->session, s_null_mac);
+    call->tls13 = call->null_mac < 0 ? -1 : attr_true(call->ctx, s_tls13);
+    if (call->tls13 < 0)
+        return -1;
+    Py_XSETREF(call->encrypted, PyObject_GetAttr(call->session, s_encrypted));
+    if (call->encrypted == NULL)
+        return -1;
+    call->stale = 0;
+    return 0;
+}
+
+static int call_open(Call *call, PyObject *session, PyObject *side, Py_ssize_t sidx,
+                     PyObject *frame, PyObject *ts) {
+    *call = (Call){session, side, frame, ts, sidx, NULL, NULL, NULL, 0, 0, 1};
+    call->ctx = PyObject_GetAttr(session, s_ctx);
+    if (call->ctx == NULL || (call->entries = entries_of(session)) == NULL ||
+        call_refresh(call) < 0) {
+        call_clear(call);
+        return -1;
+    }
+    return 0;
+}
+
+/* A handshake record that holds exactly one whole message: TlsSession._message, as
+ * _handshake_record calls it. 0 or -1. */
+static int one_message(Call *call, int version, const unsigned char *payload, long n) {
+    PyObject *rv = PyLong_FromLong(version);
+    PyObject *raw = PyBytes_FromStringAndSize((const char *)payload, n);
+    int rc = -1;
+    if (rv && raw && PyObject_SetAttr(call->ctx, s_record_version, rv) == 0) {
+        PyObject *args[6] = {call->session, call->side, raw, call->frame, call->ts, rv};
+        PyObject *r = PyObject_VectorcallMethod(s_message, args,
+                                                6 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        if (r != NULL) {
+            Py_DECREF(r);
+            rc = 0;
+        }
+    }
+    Py_XDECREF(rv);
+    Py_XDECREF(raw);
+    return rc;
+}
+
+/* One record, as TlsSession._record would take it (no decryptor, not decrypting): 0, or
+ * -1 with an exception set. */
+static int one_record(Call *call, int ctype, int version, long n,
+                      const unsigned char *payload, long long offset) {
+    PyObject *session = call->session, *side = call->side, *frame = call->frame,
+             *ts = call->ts;
+    Py_ssize_t sidx = call->sidx;
+    if (call->stale && call_refresh(call) < 0)
+        return -1;
+    int rc = 1; /* 1: not taken here, the Python path's _record takes it */
+    int room = PyList_GET_SIZE(call->entries) < max_messages;
+    if (call->null_mac) { /* an SH of this packet chose a NULL cipher: its own rules */
+    } else if (ctype == CT_CHANGE_CIPHER_SPEC) {
         if (room && n == 1 && payload[0] == 1) { /* _ccs, a well-formed one */
-            rc = append_entry(entries, side, k_ccs, n, frame, ts, 0);
-            if (rc == 0 && !tls13) {
-                PyObject *encrypted = PyObject_GetAttr(session, s_encrypted);
-                if (encrypted == NULL)
-                    rc = -1;
-                else {
-                    rc = PySequence_SetItem(encrypted, sidx, Py_True);
-                    Py_DECREF(encrypted);
-                }
-            }
+            rc = append_entry(call->entries, side, k_ccs, n, frame, ts, 0);
+            if (rc == 0 && !call->tls13)
+                rc = PySequence_SetItem(call->encrypted, sidx, Py_True);
         }
     } else if (ctype == CT_APPLICATION_DATA) {
         int complete = attr_true(session, s_complete);
         if (complete < 0)
             rc = -1;
-        else if (complete || (tls13 && room)) { /* _application_record */
+        else if (complete || (call->tls13 && room)) { /* _application_record */
             rc = count_application(session, sidx, n);
-            if (rc == 0 && !complete)
-                rc = encrypted_record(session, entries, side, n, frame, ts);
+            if (rc == 0 && !complete) {
+                rc = encrypted_record(session, call->entries, side, n, frame, ts);
+                call->stale = 1; /* (it may have completed the handshake) */
+            }
         }
         /* else TLS <= 1.2 before the end (early data?) or a full ladder: Python */
     } else if (ctype == CT_HANDSHAKE) {
-        int encrypted = item_true(session, s_encrypted, sidx);
+        PyObject *flag = PySequence_GetItem(call->encrypted, sidx);
+        int encrypted = flag != NULL ? PyObject_IsTrue(flag) : -1;
+        Py_XDECREF(flag);
         if (encrypted < 0)
             rc = -1;
-        else if (encrypted && !tls13) { /* _handshake_record: a TLS 1.2 Finished */
-            if (room)
-                rc = encrypted_handshake(session, entries, side, n, frame, ts);
-        } else if (n >= 4 && known_message[payload[0]] && PyList_GET_SIZE(entries) <=
-                   max_messages) {
+        else if (encrypted && !call->tls13) { /* _handshake_record: a TLS 1.2 Finished */
+            if (room) {
+                rc = encrypted_handshake(session, call->entries, side, n, frame, ts);
+                call->stale = 1;
+            }
+        } else if (n >= 4 && known_message[payload[0]] &&
+                   PyList_GET_SIZE(call->entries) <= max_messages) {
             long body = ((long)payload[1] << 16) | ((long)payload[2] << 8) | payload[3];
             int broken = item_true(session, s_hs_broken, sidx);
             PyObject *hsbuf = NULL, *pending = NULL;
@@ -293,28 +343,15 @@ static int one_record(PyObject *session, PyObject *side, Py_ssize_t sidx, int ct
                 rc = -1;
             else if (!broken && buffered == 0 && n == 4 + body &&
                      body <= max_handshake_length) {
-                /* exactly one whole message: _message, as _handshake_record calls it */
-                PyObject *rv = PyLong_FromLong(version);
-                PyObject *raw = PyBytes_FromStringAndSize((const char *)payload, n);
-                rc = -1;
-                if (rv && raw && PyObject_SetAttr(ctx, s_record_version, rv) == 0) {
-                    PyObject *args[6] = {session, side, raw, frame, ts, rv};
-                    PyObject *r = PyObject_VectorcallMethod(
-                        s_message, args, 6 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
-                    if (r != NULL) {
-                        Py_DECREF(r);
-                        rc = 0;
-                    }
-                }
-                Py_XDECREF(rv);
-                Py_XDECREF(raw);
+                rc = one_message(call, version, payload, n);
+                call->stale = 1;
             }
         }
     }
-    Py_DECREF(ctx);
-    Py_DECREF(entries);
-    if (rc == 1)
+    if (rc == 1) {
+        call->stale = 1;
         return python_record(session, side, ctype, version, n, payload, frame, ts, offset);
+    }
     return rc;
 }
 
@@ -347,19 +384,11 @@ static int plain_state(PyObject *session, PyObject *stream, int *starting,
                        PyObject **pending) {
     *starting = 0;
     *pending = NULL;
-    PyObject *decryptor = PyObject_GetAttr(session, s_decryptor);
-    if (decryptor == NULL)
-        return -1;
-    int none = decryptor == Py_None;
-    Py_DECREF(decryptor);
-    if (!none)
-        return 0;
-    PyObject *const session_flags[3] = {s_decrypting, s_null_mac, s_hellos_only};
-    for (int i = 0; i < 3; i++) {
-        int r = attr_true(session, session_flags[i]);
-        if (r != 0)
-            return r < 0 ? -1 : 0;
-    }
+    /* (No decryptor, not decrypting, not hellos_only: the session asks only then, see
+     * TlsSession._whole_records.) */
+    int null_mac = attr_true(session, s_null_mac);
+    if (null_mac != 0)
+        return null_mac < 0 ? -1 : 0;
     PyObject *const stream_flags[4] = {s_skip, s_skipping, s_sslv2, s_anomalies};
     for (int i = 0; i < 4; i++) {
         int r = attr_true(stream, stream_flags[i]);
@@ -509,13 +538,19 @@ static PyObject *whole_records(PyObject *module, PyObject *const *args, Py_ssize
     int ok = consume(stream, starting, used, b + used, end - used, pending != NULL,
                      &base_offset) == 0;
     Py_XDECREF(pending);
-    Py_ssize_t p = 0;
-    while (ok && p < used) {
-        int ctype = b[p], version = (b[p + 1] << 8) | b[p + 2];
-        long n = ((long)b[p + 3] << 8) | b[p + 4];
-        ok = one_record(session, side, sidx, ctype, version, n, b + p + 5, frame, ts,
-                        base_offset + p) == 0;
-        p += 5 + n;
+    /* (TlsSession._record sets seen_tls first, for each record) */
+    ok = ok && PyObject_SetAttr(session, s_seen_tls, Py_True) == 0;
+    Call call;
+    ok = ok && call_open(&call, session, side, sidx, frame, ts) == 0;
+    if (ok) {
+        Py_ssize_t p = 0;
+        while (ok && p < used) {
+            int ctype = b[p], version = (b[p + 1] << 8) | b[p + 2];
+            long n = ((long)b[p + 3] << 8) | b[p + 4];
+            ok = one_record(&call, ctype, version, n, b + p + 5, base_offset + p) == 0;
+            p += 5 + n;
+        }
+        call_clear(&call);
     }
     if (joined != NULL)
         Py_DECREF(joined);
@@ -572,8 +607,7 @@ PyMODINIT_FUNC PyInit__fastsession(void) {
         PyObject **slot;
         const char *text;
     } names[] = {
-        {&s_decryptor, "decryptor"}, {&s_decrypting, "_decrypting"},
-        {&s_null_mac, "null_mac"}, {&s_hellos_only, "hellos_only"},
+        {&s_null_mac, "null_mac"},
         {&s_seen_tls, "seen_tls"}, {&s_ctx, "ctx"}, {&s_tls13, "tls13"},
         {&s_record_version, "record_version"}, {&s_encrypted, "encrypted"},
         {&s_hs_broken, "hs_broken"}, {&s_hsbuf, "hsbuf"}, {&s_state, "state"},
