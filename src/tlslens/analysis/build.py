@@ -30,6 +30,18 @@ from tlslens.flows.table import Flow
 from tlslens.tls import messages as m
 from tlslens.tls.session import HISTORY_LETTERS, TlsSession
 
+try:  # the optional compiled ladder (src/tlslens/analysis/_fastbuild.c)
+    from tlslens.analysis._fastbuild import ladder as _compiled_ladder
+except ImportError:  # not built: build_connection's comprehensions make it
+    _compiled_ladder = None  # type: ignore[assignment]
+#: ``ladder(entries, names, letters, MessageLine) -> (messages, history) | None``: the
+#: message ladder and history in C (None: not built, or declined); a module global, so
+#: that tests can build the same connection both ways.
+LADDER = _compiled_ladder
+
+#: The history holds the letters of the first this many ladder entries
+#: (_fastbuild.c's HISTORY_MAX).
+HISTORY_ENTRIES = 200
 #: The verification fields of a connection built without verifying (hellos only).
 _NOT_VERIFIED: dict[str, Any] = {"server_key_exchange_valid": None, "chain": (),
                                  "hostname_match": None}
@@ -118,14 +130,20 @@ def build_connection(conn_id: int, flow: Flow, session: TlsSession,
     # Each side's name ("client"/"server") by side number (0 or 1): a lookup, not a
     # call, for the dozen entries of a connection.
     names = ("client", "server") if client_side == 0 else ("server", "client")
-    # (Entries are tuples: unpacking them is faster than reading their fields by name.)
-    messages = tuple([MessageLine(frame, ts_ns, names[side], kind, length, encrypted,
-                                  decrypted)
-                      for side, kind, length, frame, ts_ns, encrypted, decrypted in entries
-                      if kind != "limit"])
     letters = (_HISTORY_UPPER, HISTORY_LETTERS) if client_side == 0 else (HISTORY_LETTERS,
                                                                           _HISTORY_UPPER)
-    history = "".join([letters[e[0]].get(e[1], "?") for e in entries[:200]])  # side, type
+    made = LADDER(entries, names, letters, MessageLine) if LADDER is not None and entries \
+        else None
+    if made is not None:
+        messages, history = made
+    else:
+        # (Entries are tuples: unpacking them is faster than reading their fields by name.)
+        messages = tuple([MessageLine(frame, ts_ns, names[side], kind, length, encrypted,
+                                      decrypted)
+                          for side, kind, length, frame, ts_ns, encrypted, decrypted in entries
+                          if kind != "limit"])
+        history = "".join([letters[e[0]].get(e[1], "?")  # side, type
+                           for e in entries[:HISTORY_ENTRIES]])
     client_hellos = tuple([HelloRecord(f, "client", ch) for f, ch in st.client_hellos])
     server_hellos = tuple([HelloRecord(f, "server", sh) for f, sh in st.server_hellos])
 
