@@ -5,12 +5,13 @@
 ``tlslens.tls._fastrec`` splits the complete records at the front of a record buffer;
 ``tlslens.tls._fastsession`` hands a packet of whole records to a TLS session;
 ``tlslens.analysis._fastbuild`` makes a connection's message ladder and history;
+``tlslens.report._fastjson`` writes that ladder as compact JSON;
 ``tlslens._fastinit`` is the ``__init__`` of the frozen dataclasses of the model.
 All are ``optional``: without a C compiler and Python headers the install still
 succeeds and tlslens runs the same code paths in Python (``tlslens.flows.lane.COMPILED``,
 ``tlslens.tls.handshake.COMPILED``, ``tlslens.tls.records.COMPILED``,
-``tlslens.tls.session.COMPILED``, ``tlslens.analysis.build.LADDER`` and
-``tlslens.fastinit.COMPILED`` say which).
+``tlslens.tls.session.COMPILED``, ``tlslens.analysis.build.LADDER``,
+``tlslens.report.json_report.MESSAGES_JSON`` and ``tlslens.fastinit.COMPILED`` say which).
 """
 
 from setuptools import Extension, setup
@@ -26,6 +27,8 @@ setup(
         Extension("tlslens.tls._fastsession", ["src/tlslens/tls/_fastsession.c"],
                   optional=True, extra_compile_args=["-O2"]),
         Extension("tlslens.analysis._fastbuild", ["src/tlslens/analysis/_fastbuild.c"],
+                  optional=True, extra_compile_args=["-O2"]),
+        Extension("tlslens.report._fastjson", ["src/tlslens/report/_fastjson.c"],
                   optional=True, extra_compile_args=["-O2"]),
         Extension("tlslens._fastinit", ["src/tlslens/_fastinit.c"],
                   optional=True, extra_compile_args=["-O2"]),

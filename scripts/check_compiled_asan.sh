@@ -5,8 +5,8 @@
 # src/tlslens/flows/_fastscan.c (the compiled walk), src/tlslens/tls/_fasthello.c (the
 # hello reader), src/tlslens/tls/_fastrec.c (the record splitter),
 # src/tlslens/tls/_fastsession.c (whole records handed to a session),
-# src/tlslens/analysis/_fastbuild.c (the message ladder), src/tlslens/_fastinit.c (the
-# model's __init__).
+# src/tlslens/analysis/_fastbuild.c (the message ladder), src/tlslens/report/_fastjson.c
+# (the ladder's JSON), src/tlslens/_fastinit.c (the model's __init__).
 #
 #   scripts/check_compiled_asan.sh [extra pytest arguments]
 #
@@ -24,7 +24,7 @@ find "$work/src" -name '_fast*.so' -delete
 include="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 suffix="$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 for module in flows/_fastscan tls/_fasthello tls/_fastrec tls/_fastsession analysis/_fastbuild \
-        _fastinit; do
+        report/_fastjson _fastinit; do
     gcc -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
         -fPIC -shared -I"$include" "$repo/src/tlslens/$module.c" \
         -o "$work/src/tlslens/$module$suffix"
@@ -37,7 +37,9 @@ import tlslens.tls.records as rec, tlslens.flows._fastscan as a, tlslens.tls._fa
 import tlslens._fastinit as c, tlslens.tls._fastrec as d, tlslens.tls._fastsession as e
 import tlslens.tls.session as ses, tlslens.analysis.build as bld, tlslens.analysis._fastbuild as f
 assert lane.COMPILED and hs.COMPILED and fi.COMPILED and rec.COMPILED and ses.COMPILED, "not built"
-assert bld.LADDER is not None, "not built"
-assert all(m.__file__.startswith(sys.argv[1]) for m in (a, b, c, d, e, f)), "not the ASan build"' "$work"
+import tlslens.report.json_report as jr, tlslens.report._fastjson as g
+assert bld.LADDER is not None and jr.MESSAGES_JSON is not None, "not built"
+assert all(m.__file__.startswith(sys.argv[1]) for m in (a, b, c, d, e, f, g)), "not the ASan build"' "$work"
 python3 -m pytest -q -p no:cacheprovider --capture=sys tests/unit/flows tests/unit/capture \
-    tests/unit/tls tests/unit/analysis tests/unit/test_fastinit.py tests/robustness "$@"
+    tests/unit/tls tests/unit/analysis tests/unit/report/test_fastjson.py \
+    tests/unit/test_fastinit.py tests/robustness "$@"

@@ -27,6 +27,15 @@ from tlslens.tls import messages as m
 from tlslens.tls.extensions import dn_rfc4514, wire_text
 from tlslens.x509.certs.summary import json_copy
 
+try:  # the optional compiled ladder encoder (src/tlslens/report/_fastjson.c)
+    from tlslens.report._fastjson import messages_json as _compiled_messages_json
+except ImportError:  # not built: the ladder's dicts are made and encoded
+    _compiled_messages_json = None  # type: ignore[assignment]
+#: ``messages_json(messages, second_template) -> bytes | None``: the compact JSON of a
+#: connection's message ladder, the bytes orjson writes for :func:`_message_dicts`
+#: (None: not built, or declined); a module global, so that tests can encode both ways.
+MESSAGES_JSON = _compiled_messages_json
+
 SCHEMA_VERSION = 1
 #: The longest code-point list whose names are cached (real hellos offer at most ~100).
 CACHED_LIST_MAX = 256
@@ -53,7 +62,8 @@ def _message_dicts(messages: Any) -> list[dict[str, Any]]:
     messages mostly falling in the same second (one template for them all, no call per
     message; a dozen messages a connection)."""
     out = []
-    last_secs, template = -1, ""
+    last_secs: int | None = None
+    template = ""
     for ml in messages:
         ns = ml.ts_ns
         if ns is None:
@@ -146,6 +156,9 @@ class _Parts:
     def extensions(self, exts: tuple[m.Extension, ...]) -> list[Any]:
         return [self.extension(e) for e in exts]
 
+    def messages(self, messages: tuple[Any, ...]) -> Any:
+        return _message_dicts(messages)
+
     def coded_list(self, table: str, values: tuple[int, ...]) -> Any:
         return _coded_list(table, values)
 
@@ -171,6 +184,12 @@ class _FragmentParts(_Parts):
 
     def extensions(self, exts: tuple[m.Extension, ...]) -> list[Any]:
         return json_fragments.extensions(exts, _plain_extension)
+
+    def messages(self, messages: tuple[Any, ...]) -> Any:
+        # the ladder is the connection's own (times, frames): encoded here, not remembered
+        raw = MESSAGES_JSON(messages, _second_template) if MESSAGES_JSON is not None \
+            else None
+        return orjson.Fragment(raw) if raw is not None else _message_dicts(messages)
 
     def coded_list(self, table: str, values: tuple[int, ...]) -> Any:
         if len(values) > CACHED_LIST_MAX:
@@ -396,7 +415,7 @@ def _connection_doc(c: TlsConnection, lang: str, parts: _Parts) -> dict[str, Any
         "history": c.history,
         "hostname_match": c.hostname_match,
         "id": c.id,
-        "messages": _message_dicts(c.messages),
+        "messages": parts.messages(c.messages),
         "new_session_tickets": [{"age_add": t.age_add,
                                  "extensions": parts.extensions(t.extensions),
                                  "lifetime": t.lifetime, "ticket_length": len(t.ticket)}
