@@ -21,6 +21,7 @@
 #include <Python.h>
 #include <stdio.h>
 #include <string.h>
+#include <structmember.h>
 
 static PyObject *s_decrypted, *s_direction, *s_encrypted, *s_frame, *s_length, *s_ts_ns,
     *s_type;
@@ -161,6 +162,44 @@ static int put_time(Buf *b, PyObject *ts, PyObject *second_template, long long *
     return 1;
 }
 
+/* The seven fields of a message line, new references (or NULL and -1). A class whose
+ * fields are plain object slots (MessageLine: a frozen slots dataclass) is read through
+ * the slots' offsets, found once per class; anything else through getattr. */
+static PyTypeObject *slots_type = NULL; /* the class whose offsets are below (a strong ref) */
+static Py_ssize_t slot_offsets[7];
+
+static int fields_of(PyObject *ml, PyObject **v) {
+    PyObject *const names[7] = {s_decrypted, s_direction, s_encrypted, s_frame, s_length,
+                                s_ts_ns, s_type};
+    PyTypeObject *type = Py_TYPE(ml);
+    if (type != slots_type) {
+        int plain = 1;
+        Py_ssize_t offsets[7];
+        for (int k = 0; k < 7 && plain; k++) {
+            PyObject *descr = _PyType_Lookup(type, names[k]); /* borrowed */
+            plain = descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
+                    ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
+            if (plain)
+                offsets[k] = ((PyMemberDescrObject *)descr)->d_member->offset;
+        }
+        if (plain) {
+            Py_XSETREF(slots_type, (PyTypeObject *)Py_NewRef(type));
+            memcpy(slot_offsets, offsets, sizeof offsets);
+        }
+    }
+    for (int k = 0; k < 7; k++) {
+        PyObject *value = type == slots_type ? *(PyObject **)((char *)ml + slot_offsets[k])
+                                             : NULL;
+        v[k] = value != NULL ? Py_NewRef(value) : PyObject_GetAttr(ml, names[k]);
+        if (v[k] == NULL) {
+            for (int j = 0; j < k; j++)
+                Py_CLEAR(v[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* messages_json(messages, second_template) -> bytes | None */
 static PyObject *messages_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
@@ -178,11 +217,8 @@ static PyObject *messages_json(PyObject *module, PyObject *const *args, Py_ssize
     for (Py_ssize_t i = 0; i < n && r == 1; i++) {
         PyObject *ml = PySequence_Fast_GET_ITEM(seq, i);
         PyObject *v[7] = {NULL};
-        PyObject *const names[7] = {s_decrypted, s_direction, s_encrypted, s_frame,
-                                    s_length, s_ts_ns, s_type};
-        for (int k = 0; k < 7 && r == 1; k++)
-            if ((v[k] = PyObject_GetAttr(ml, names[k])) == NULL)
-                r = -1;
+        if (fields_of(ml, v) < 0)
+            r = -1;
         if (r == 1 && i > 0 && PUT_LITERAL(&b, ",") < 0)
             r = -1;
         if (r == 1 && PUT_LITERAL(&b, "{\"decrypted\":") < 0)

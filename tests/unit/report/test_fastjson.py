@@ -71,6 +71,20 @@ def test_values_it_cannot_vouch_for_are_declined(odd: dict[str, Any]) -> None:
     assert _compiled((MessageLine(1, 10**18, "client", "x", 1, False, False),)) is not None
 
 
+def test_other_line_objects_are_read_by_name() -> None:
+    """Lines that are not MessageLine slots (read by getattr) give the same bytes, before
+    and after MessageLines (whose slots are read by offset)."""
+    from types import SimpleNamespace
+
+    plain = MessageLine(7, 10**18, "server", "finished", 40, True, False)
+    other = SimpleNamespace(frame=8, ts_ns=10**18 + 5, direction="client", type="alert",
+                            length=2, encrypted=True, decrypted=True)
+    for messages in ((other,), (plain, other, plain), (other, plain)):
+        assert _compiled(messages) == _dicts_json(messages)  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        _compiled((SimpleNamespace(frame=1),))  # type: ignore[arg-type]
+
+
 def test_lines_are_the_same_without_the_compiled_encoder(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Every fixture and corpus capture: each NDJSON line, ladder encoded in C or not."""
