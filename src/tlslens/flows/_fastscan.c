@@ -44,6 +44,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <structmember.h>
 
 #define MAX_BLOCK (64u << 20)
 #define MAX_RECORD ((1 << 14) + 2048 + 256)
@@ -196,6 +197,66 @@ static inline long plausible(const unsigned char *p) {
 
 /* ---- reading and writing Python attributes ------------------------------------------ */
 
+/* The flows' objects (Flow, its DirectionReassemblers, the streams' RecordStreams) keep
+ * their state in __slots__; the walk reads and writes a few fields of each per packet.
+ * A field that is a plain object slot is read and written at its offset, found once per
+ * (class, name) and checked against the class's version tag (a class changed since is
+ * looked up again); anything else (an instance dict, a property, an unset slot) goes
+ * through getattr/setattr as before. */
+typedef struct {
+    PyTypeObject *type; /* a strong reference */
+    PyObject *name;     /* interned, one of this module's names */
+    unsigned int version;
+    Py_ssize_t offset; /* -1: not a plain object slot */
+} SlotEntry;
+
+#define SLOT_CACHE 256
+static SlotEntry slot_cache[SLOT_CACHE];
+
+static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
+    size_t h = ((((uintptr_t)type) >> 4) * 31u + (((uintptr_t)name) >> 4)) % SLOT_CACHE;
+    SlotEntry *e = &slot_cache[h];
+    if (e->type == type && e->name == name &&
+        (type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag == e->version)
+        return e->offset;
+    PyObject *descr = _PyType_Lookup(type, name); /* borrowed; sets the version tag */
+    Py_ssize_t offset = -1;
+    if (descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
+        ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX &&
+        !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY))
+        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
+    if (!(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
+        return offset; /* (not remembered: nothing to check it against) */
+    Py_XSETREF(e->type, (PyTypeObject *)Py_NewRef(type));
+    e->name = name;
+    e->version = type->tp_version_tag;
+    e->offset = offset;
+    return offset;
+}
+
+/* obj.name, a new reference (NULL and an exception when it fails). */
+static PyObject *get_attr(PyObject *obj, PyObject *name) {
+    Py_ssize_t offset = slot_offset(Py_TYPE(obj), name);
+    if (offset >= 0) {
+        PyObject *value = *(PyObject **)((char *)obj + offset);
+        if (value != NULL)
+            return Py_NewRef(value);
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+/* obj.name = value; 0 or -1. */
+static int set_attr(PyObject *obj, PyObject *name, PyObject *value) {
+    Py_ssize_t offset = slot_offset(Py_TYPE(obj), name);
+    if (offset < 0 || value == NULL)
+        return PyObject_SetAttr(obj, name, value);
+    PyObject **slot = (PyObject **)((char *)obj + offset);
+    PyObject *old = *slot;
+    *slot = Py_NewRef(value);
+    Py_XDECREF(old);
+    return 0;
+}
+
 /* An integer (0), or one beyond 64 bits (1: a damaged capture's time, say; Python then
  * handles the packet), or an error (-1, raised). */
 static int as_ll(PyObject *v, long long *out) {
@@ -207,7 +268,7 @@ static int as_ll(PyObject *v, long long *out) {
 }
 
 static int get_ll(PyObject *obj, PyObject *name, long long *out) {
-    PyObject *v = PyObject_GetAttr(obj, name);
+    PyObject *v = get_attr(obj, name);
     if (v == NULL)
         return -1;
     int r = as_ll(v, out);
@@ -217,7 +278,7 @@ static int get_ll(PyObject *obj, PyObject *name, long long *out) {
 
 /* 1 when the attribute is truthy, 0 when not, -1 on error. */
 static int get_true(PyObject *obj, PyObject *name) {
-    PyObject *v = PyObject_GetAttr(obj, name);
+    PyObject *v = get_attr(obj, name);
     if (v == NULL)
         return -1;
     int r = PyObject_IsTrue(v);
@@ -229,7 +290,7 @@ static int set_ll(PyObject *obj, PyObject *name, long long value) {
     PyObject *v = PyLong_FromLongLong(value);
     if (v == NULL)
         return -1;
-    int r = PyObject_SetAttr(obj, name, v);
+    int r = set_attr(obj, name, v);
     Py_DECREF(v);
     return r;
 }
@@ -249,7 +310,7 @@ static int conn_load(Conn *c, PyObject *flow, int muted) {
     int r = get_true(flow, s_done);
     if (r != 0)
         return r < 0 ? -1 : 0;
-    PyObject *dirs = PyObject_GetAttr(flow, s_dirs);
+    PyObject *dirs = get_attr(flow, s_dirs);
     if (dirs == NULL)
         return -1;
     if (!PyTuple_Check(dirs) || PyTuple_GET_SIZE(dirs) != 2) {
@@ -289,15 +350,15 @@ static int conn_load(Conn *c, PyObject *flow, int muted) {
 /* Whether the consumer is a TlsSession without decryptor (its streams then skim
  * record payloads on their own); loads its streams. 1 yes, 0 no, -1 error. */
 static int session_load(Scanner *self, Conn *c) {
-    PyObject *session = PyObject_GetAttr(c->flow, s_consumer);
+    PyObject *session = get_attr(c->flow, s_consumer);
     if (session == NULL)
         return -1;
     if ((PyObject *)Py_TYPE(session) != self->session_type) {
         Py_DECREF(session);
         return 0;
     }
-    PyObject *dec = PyObject_GetAttr(session, s_decryptor);
-    PyObject *streams = dec ? PyObject_GetAttr(session, s_streams) : NULL;
+    PyObject *dec = get_attr(session, s_decryptor);
+    PyObject *streams = dec ? get_attr(session, s_streams) : NULL;
     Py_DECREF(session);
     if (dec == NULL || streams == NULL) {
         Py_XDECREF(dec);
@@ -318,7 +379,7 @@ static int session_load(Scanner *self, Conn *c) {
 /* Load one side's reassembly counters. 1 usable, 0 not (no ISN yet), -1 error. */
 static int side_load(Conn *c, int s) {
     PyObject *d = c->dirs[s];
-    PyObject *isn = PyObject_GetAttr(d, s_isn);
+    PyObject *isn = get_attr(d, s_isn);
     if (isn == NULL)
         return -1;
     if (isn == Py_None) {
@@ -350,7 +411,7 @@ static int stream_load(Scanner *self, Conn *c, int s) {
     PyObject *st = c->streams[s];
     /* RecordStream in its skimming state: records found, nothing buffered, TLS framing,
      * payloads skipped, no anomaly waiting to be collected */
-    PyObject *state = PyObject_GetAttr(st, s_state);
+    PyObject *state = get_attr(st, s_state);
     if (state == NULL)
         return -1;
     int eq = PyUnicode_Check(state) && PyUnicode_Compare(state, s_records) == 0;
@@ -368,7 +429,7 @@ static int stream_load(Scanner *self, Conn *c, int s) {
         (r = get_ll(st, s_app_records, &c->app_records[s])) != 0 ||
         (r = get_ll(st, s_app_bytes, &c->app_bytes[s])) != 0)
         return r < 0 ? -1 : 0;
-    PyObject *rec = PyObject_GetAttr(st, s_skip_rec);
+    PyObject *rec = get_attr(st, s_skip_rec);
     if (rec == NULL)
         return -1;
     if (rec == Py_None) {
@@ -424,7 +485,7 @@ static int conn_store(Conn *c) {
         } else {
             rec = Py_NewRef(Py_None);
         }
-        int r = PyObject_SetAttr(st, s_skip_rec, rec);
+        int r = set_attr(st, s_skip_rec, rec);
         Py_DECREF(rec);
         if (r < 0)
             return -1;
@@ -538,7 +599,7 @@ static int fin_ends(PyObject *flow, long side) {
     int r = get_true(flow, s_rst);
     if (r != 0)
         return r;
-    PyObject *fins = PyObject_GetAttr(flow, s_fin);
+    PyObject *fins = get_attr(flow, s_fin);
     if (fins == NULL)
         return -1;
     PyObject *other = PySequence_GetItem(fins, 1 - side);
@@ -552,7 +613,7 @@ static int fin_ends(PyObject *flow, long side) {
 
 /* flow.fin[side] = True (what FlowTable._segment does for a FIN that ends nothing). */
 static int set_fin(PyObject *flow, long side) {
-    PyObject *fins = PyObject_GetAttr(flow, s_fin);
+    PyObject *fins = get_attr(flow, s_fin);
     if (fins == NULL)
         return -1;
     int r = PySequence_SetItem(fins, side, Py_True);
