@@ -7,7 +7,8 @@
 ``tlslens.analysis._fastbuild`` makes a connection's message ladder and history;
 ``tlslens.report._fastjson`` writes that ladder as compact JSON;
 ``tlslens._fastinit`` is the ``__init__`` of the frozen dataclasses of the model.
-All are ``optional``: without a C compiler and Python headers the install still
+``src/tlslens/_attrs.h`` is the attribute access three of them share. All are
+``optional``: without a C compiler and Python headers the install still
 succeeds and tlslens runs the same code paths in Python (``tlslens.flows.lane.COMPILED``,
 ``tlslens.tls.handshake.COMPILED``, ``tlslens.tls.records.COMPILED``,
 ``tlslens.tls.session.COMPILED``, ``tlslens.analysis.build.LADDER``,
@@ -19,17 +20,20 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension("tlslens.flows._fastscan", ["src/tlslens/flows/_fastscan.c"],
-                  optional=True, extra_compile_args=["-O2"]),
+                  depends=["src/tlslens/_attrs.h"], optional=True,
+                  extra_compile_args=["-O2"]),
         Extension("tlslens.tls._fasthello", ["src/tlslens/tls/_fasthello.c"],
                   optional=True, extra_compile_args=["-O2"]),
         Extension("tlslens.tls._fastrec", ["src/tlslens/tls/_fastrec.c"],
                   optional=True, extra_compile_args=["-O2"]),
         Extension("tlslens.tls._fastsession", ["src/tlslens/tls/_fastsession.c"],
-                  optional=True, extra_compile_args=["-O2"]),
+                  depends=["src/tlslens/_attrs.h"], optional=True,
+                  extra_compile_args=["-O2"]),
         Extension("tlslens.analysis._fastbuild", ["src/tlslens/analysis/_fastbuild.c"],
                   optional=True, extra_compile_args=["-O2"]),
         Extension("tlslens.report._fastjson", ["src/tlslens/report/_fastjson.c"],
-                  optional=True, extra_compile_args=["-O2"]),
+                  depends=["src/tlslens/_attrs.h"], optional=True,
+                  extra_compile_args=["-O2"]),
         Extension("tlslens._fastinit", ["src/tlslens/_fastinit.c"],
                   optional=True, extra_compile_args=["-O2"]),
     ],

@@ -44,7 +44,8 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
-#include <structmember.h>
+
+#include "../_attrs.h" /* get_attr, set_attr, attr_true: slot fields at their offsets */
 
 #define MAX_BLOCK (64u << 20)
 #define MAX_RECORD ((1 << 14) + 2048 + 256)
@@ -197,66 +198,6 @@ static inline long plausible(const unsigned char *p) {
 
 /* ---- reading and writing Python attributes ------------------------------------------ */
 
-/* The flows' objects (Flow, its DirectionReassemblers, the streams' RecordStreams) keep
- * their state in __slots__; the walk reads and writes a few fields of each per packet.
- * A field that is a plain object slot is read and written at its offset, found once per
- * (class, name) and checked against the class's version tag (a class changed since is
- * looked up again); anything else (an instance dict, a property, an unset slot) goes
- * through getattr/setattr as before. */
-typedef struct {
-    PyTypeObject *type; /* a strong reference */
-    PyObject *name;     /* interned, one of this module's names */
-    unsigned int version;
-    Py_ssize_t offset; /* -1: not a plain object slot */
-} SlotEntry;
-
-#define SLOT_CACHE 256
-static SlotEntry slot_cache[SLOT_CACHE];
-
-static Py_ssize_t slot_offset(PyTypeObject *type, PyObject *name) {
-    size_t h = ((((uintptr_t)type) >> 4) * 31u + (((uintptr_t)name) >> 4)) % SLOT_CACHE;
-    SlotEntry *e = &slot_cache[h];
-    if (e->type == type && e->name == name &&
-        (type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag == e->version)
-        return e->offset;
-    PyObject *descr = _PyType_Lookup(type, name); /* borrowed; sets the version tag */
-    Py_ssize_t offset = -1;
-    if (descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
-        ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX &&
-        !(((PyMemberDescrObject *)descr)->d_member->flags & READONLY))
-        offset = ((PyMemberDescrObject *)descr)->d_member->offset;
-    if (!(type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG))
-        return offset; /* (not remembered: nothing to check it against) */
-    Py_XSETREF(e->type, (PyTypeObject *)Py_NewRef(type));
-    e->name = name;
-    e->version = type->tp_version_tag;
-    e->offset = offset;
-    return offset;
-}
-
-/* obj.name, a new reference (NULL and an exception when it fails). */
-static PyObject *get_attr(PyObject *obj, PyObject *name) {
-    Py_ssize_t offset = slot_offset(Py_TYPE(obj), name);
-    if (offset >= 0) {
-        PyObject *value = *(PyObject **)((char *)obj + offset);
-        if (value != NULL)
-            return Py_NewRef(value);
-    }
-    return PyObject_GetAttr(obj, name);
-}
-
-/* obj.name = value; 0 or -1. */
-static int set_attr(PyObject *obj, PyObject *name, PyObject *value) {
-    Py_ssize_t offset = slot_offset(Py_TYPE(obj), name);
-    if (offset < 0 || value == NULL)
-        return PyObject_SetAttr(obj, name, value);
-    PyObject **slot = (PyObject **)((char *)obj + offset);
-    PyObject *old = *slot;
-    *slot = Py_NewRef(value);
-    Py_XDECREF(old);
-    return 0;
-}
-
 /* An integer (0), or one beyond 64 bits (1: a damaged capture's time, say; Python then
  * handles the packet), or an error (-1, raised). */
 static int as_ll(PyObject *v, long long *out) {
@@ -272,16 +213,6 @@ static int get_ll(PyObject *obj, PyObject *name, long long *out) {
     if (v == NULL)
         return -1;
     int r = as_ll(v, out);
-    Py_DECREF(v);
-    return r;
-}
-
-/* 1 when the attribute is truthy, 0 when not, -1 on error. */
-static int get_true(PyObject *obj, PyObject *name) {
-    PyObject *v = get_attr(obj, name);
-    if (v == NULL)
-        return -1;
-    int r = PyObject_IsTrue(v);
     Py_DECREF(v);
     return r;
 }
@@ -307,7 +238,7 @@ static void conn_clear(Conn *c) {
  * the packet); -1: error. On 0 and -1 the slot is left clear. */
 static int conn_load(Conn *c, PyObject *flow, int muted) {
     memset(c, 0, sizeof(*c));
-    int r = get_true(flow, s_done);
+    int r = attr_true(flow, s_done);
     if (r != 0)
         return r < 0 ? -1 : 0;
     PyObject *dirs = get_attr(flow, s_dirs);
@@ -321,11 +252,11 @@ static int conn_load(Conn *c, PyObject *flow, int muted) {
         PyObject *d = PyTuple_GET_ITEM(dirs, s);
         /* nothing buffered out of order: the lane's ACK and in-order tests then hold
          * for the whole call */
-        if ((r = get_true(d, s_pending)) != 0) {
+        if ((r = attr_true(d, s_pending)) != 0) {
             Py_DECREF(dirs);
             return r < 0 ? -1 : 0;
         }
-        if ((r = get_true(d, s_compare)) < 0) {
+        if ((r = attr_true(d, s_compare)) < 0) {
             Py_DECREF(dirs);
             return -1;
         }
@@ -419,10 +350,10 @@ static int stream_load(Scanner *self, Conn *c, int s) {
     if (!eq)
         return PyErr_Occurred() ? -1 : 0;
     int r;
-    if ((r = get_true(st, s_buf)) != 0 || (r = get_true(st, s_sslv2)) != 0 ||
-        (r = get_true(st, s_anomalies)) != 0)
+    if ((r = attr_true(st, s_buf)) != 0 || (r = attr_true(st, s_sslv2)) != 0 ||
+        (r = attr_true(st, s_anomalies)) != 0)
         return r < 0 ? -1 : 0;
-    if ((r = get_true(st, s_skipping)) != 1)
+    if ((r = attr_true(st, s_skipping)) != 1)
         return r;
     if ((r = get_ll(st, s_skip, &c->skip[s])) != 0 ||
         (r = get_ll(st, s_base, &c->base[s])) != 0 ||
@@ -596,7 +527,7 @@ commit:
 /* Whether a FIN from ``side`` would end the connection (a reset, or the other side's
  * FIN, was seen): 1, 0, or -1 (error set). */
 static int fin_ends(PyObject *flow, long side) {
-    int r = get_true(flow, s_rst);
+    int r = attr_true(flow, s_rst);
     if (r != 0)
         return r;
     PyObject *fins = get_attr(flow, s_fin);
@@ -777,7 +708,7 @@ static int lane(Scanner *self, const unsigned char *d, Py_ssize_t n_data, long l
         if (r) {
             if (n || !self->closing || self->close == NULL)
                 return NOT_MINE;
-            int rst = get_true(flow, s_rst); /* after a reset: the general way */
+            int rst = attr_true(flow, s_rst); /* after a reset: the general way */
             if (rst != 0)
                 return rst < 0 ? FAILED : NOT_MINE;
             closing = 1;

@@ -21,7 +21,8 @@
 #include <Python.h>
 #include <stdio.h>
 #include <string.h>
-#include <structmember.h>
+
+#include "../_attrs.h" /* get_attr: slot fields at their offsets */
 
 static PyObject *s_decrypted, *s_direction, *s_encrypted, *s_frame, *s_length, *s_ts_ns,
     *s_type;
@@ -162,36 +163,13 @@ static int put_time(Buf *b, PyObject *ts, PyObject *second_template, long long *
     return 1;
 }
 
-/* The seven fields of a message line, new references (or NULL and -1). A class whose
- * fields are plain object slots (MessageLine: a frozen slots dataclass) is read through
- * the slots' offsets, found once per class; anything else through getattr. */
-static PyTypeObject *slots_type = NULL; /* the class whose offsets are below (a strong ref) */
-static Py_ssize_t slot_offsets[7];
-
+/* The seven fields of a message line, new references (or NULL and -1): a MessageLine's
+ * (a frozen slots dataclass) from its slots, another object's by name. */
 static int fields_of(PyObject *ml, PyObject **v) {
     PyObject *const names[7] = {s_decrypted, s_direction, s_encrypted, s_frame, s_length,
                                 s_ts_ns, s_type};
-    PyTypeObject *type = Py_TYPE(ml);
-    if (type != slots_type) {
-        int plain = 1;
-        Py_ssize_t offsets[7];
-        for (int k = 0; k < 7 && plain; k++) {
-            PyObject *descr = _PyType_Lookup(type, names[k]); /* borrowed */
-            plain = descr != NULL && Py_IS_TYPE(descr, &PyMemberDescr_Type) &&
-                    ((PyMemberDescrObject *)descr)->d_member->type == T_OBJECT_EX;
-            if (plain)
-                offsets[k] = ((PyMemberDescrObject *)descr)->d_member->offset;
-        }
-        if (plain) {
-            Py_XSETREF(slots_type, (PyTypeObject *)Py_NewRef(type));
-            memcpy(slot_offsets, offsets, sizeof offsets);
-        }
-    }
     for (int k = 0; k < 7; k++) {
-        PyObject *value = type == slots_type ? *(PyObject **)((char *)ml + slot_offsets[k])
-                                             : NULL;
-        v[k] = value != NULL ? Py_NewRef(value) : PyObject_GetAttr(ml, names[k]);
-        if (v[k] == NULL) {
+        if ((v[k] = get_attr(ml, names[k])) == NULL) {
             for (int j = 0; j < k; j++)
                 Py_CLEAR(v[j]);
             return -1;
@@ -199,6 +177,13 @@ static int fields_of(PyObject *ml, PyObject **v) {
     }
     return 0;
 }
+
+/* The fields in _message_dicts's key order (sorted, as orjson's OPT_SORT_KEYS writes
+ * them), each key with what precedes it, and its kind: bool, int, str or the time. The
+ * first key's leading ',' is left out for the first message. */
+static const char *const KEYS[7] = {",{\"decrypted\":", ",\"direction\":", ",\"encrypted\":",
+                                    ",\"frame\":", ",\"length\":", ",\"time\":", ",\"type\":"};
+static const char KINDS[7] = {'b', 's', 'b', 'i', 'i', 't', 's'};
 
 /* messages_json(messages, second_template) -> bytes | None */
 static PyObject *messages_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
@@ -219,36 +204,20 @@ static PyObject *messages_json(PyObject *module, PyObject *const *args, Py_ssize
         PyObject *v[7] = {NULL};
         if (fields_of(ml, v) < 0)
             r = -1;
-        if (r == 1 && i > 0 && PUT_LITERAL(&b, ",") < 0)
-            r = -1;
-        if (r == 1 && PUT_LITERAL(&b, "{\"decrypted\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_bool(&b, v[0]);
-        if (r == 1 && PUT_LITERAL(&b, ",\"direction\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_str(&b, v[1]);
-        if (r == 1 && PUT_LITERAL(&b, ",\"encrypted\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_bool(&b, v[2]);
-        if (r == 1 && PUT_LITERAL(&b, ",\"frame\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_int(&b, v[3]);
-        if (r == 1 && PUT_LITERAL(&b, ",\"length\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_int(&b, v[4]);
-        if (r == 1 && PUT_LITERAL(&b, ",\"time\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_time(&b, v[5], args[1], &secs_seen, &prefix);
-        if (r == 1 && PUT_LITERAL(&b, ",\"type\":") < 0)
-            r = -1;
-        if (r == 1)
-            r = put_str(&b, v[6]);
+        for (int k = 0; k < 7 && r == 1; k++) {
+            /* the key (after "{", or "," between fields), then the value of its kind */
+            const char *key = KEYS[k] + (k == 0 && i == 0);
+            if (buf_put(&b, key, strlen(key)) < 0)
+                r = -1;
+            else if (KINDS[k] == 'b')
+                r = put_bool(&b, v[k]);
+            else if (KINDS[k] == 'i')
+                r = put_int(&b, v[k]);
+            else if (KINDS[k] == 's')
+                r = put_str(&b, v[k]);
+            else
+                r = put_time(&b, v[k], args[1], &secs_seen, &prefix);
+        }
         if (r == 1 && PUT_LITERAL(&b, "}") < 0)
             r = -1;
         for (int k = 0; k < 7; k++)

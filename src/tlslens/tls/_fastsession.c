@@ -30,6 +30,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "../_attrs.h" /* get_attr, set_attr, attr_true: slot fields at their offsets */
+
 #define CT_CHANGE_CIPHER_SPEC 20
 #define CT_HANDSHAKE 22
 #define CT_APPLICATION_DATA 23
@@ -52,20 +54,9 @@ static PyObject *s_null_mac, *s_seen_tls,
     *s_message, *s_record, *s_complete_method, *k_ccs, *k_encrypted_record,
     *k_encrypted_handshake;
 
-/* Truth of obj.name: 1, 0, or -1 with an exception set. */
-static int attr_true(PyObject *obj, PyObject *name) {
-    PyObject *value = PyObject_GetAttr(obj, name);
-    if (value == NULL)
-        return -1;
-    int r = PyObject_IsTrue(value);
-    Py_DECREF(value);
-    return r;
-}
-
-
 /* Truth of obj.name[index] (a list of bools): 1, 0, or -1 with an exception set. */
 static int item_true(PyObject *obj, PyObject *name, Py_ssize_t index) {
-    PyObject *seq = PyObject_GetAttr(obj, name);
+    PyObject *seq = get_attr(obj, name);
     if (seq == NULL)
         return -1;
     PyObject *item = PySequence_GetItem(seq, index);
@@ -99,10 +90,10 @@ static PyObject *new_tuple(PyTypeObject *type, PyObject **items, Py_ssize_t n) {
 
 /* session.state.entries, a new reference (a list), or NULL with an exception set. */
 static PyObject *entries_of(PyObject *session) {
-    PyObject *state = PyObject_GetAttr(session, s_state);
+    PyObject *state = get_attr(session, s_state);
     if (state == NULL)
         return NULL;
-    PyObject *entries = PyObject_GetAttr(state, s_entries);
+    PyObject *entries = get_attr(state, s_entries);
     Py_DECREF(state);
     if (entries != NULL && !PyList_Check(entries)) {
         Py_DECREF(entries);
@@ -159,7 +150,7 @@ static int call_method0(PyObject *obj, PyObject *name) {
 
 /* TlsSession._app[side] += (1 record, n bytes). 0 or -1. */
 static int count_application(PyObject *session, Py_ssize_t sidx, long n) {
-    PyObject *app = PyObject_GetAttr(session, s_app);
+    PyObject *app = get_attr(session, s_app);
     PyObject *counts = app != NULL ? PySequence_GetItem(app, sidx) : NULL;
     Py_XDECREF(app);
     if (counts == NULL)
@@ -186,7 +177,7 @@ static int encrypted_record(PyObject *session, PyObject *entries, PyObject *side
                             PyObject *frame, PyObject *ts) {
     if (append_entry(entries, side, k_encrypted_record, n, frame, ts, 1) < 0)
         return -1;
-    PyObject *client = PyObject_GetAttr(session, s_client_side);
+    PyObject *client = get_attr(session, s_client_side);
     if (client == NULL)
         return -1;
     int server = client != Py_None ? PyObject_RichCompareBool(client, side, Py_NE) : 0;
@@ -194,14 +185,14 @@ static int encrypted_record(PyObject *session, PyObject *entries, PyObject *side
     if (server < 0)
         return -1;
     if (server)
-        return PyObject_SetAttr(session, s_server_encrypted_seen, Py_True);
+        return set_attr(session, s_server_encrypted_seen, Py_True);
     int seen = attr_true(session, s_server_encrypted_seen);
     if (seen <= 0)
         return seen;
-    PyObject *flight = PyObject_GetAttr(session, s_client_flight_frame);
+    PyObject *flight = get_attr(session, s_client_flight_frame);
     if (flight == NULL)
         return -1;
-    int rc = flight == Py_None ? PyObject_SetAttr(session, s_client_flight_frame, frame) : 0;
+    int rc = flight == Py_None ? set_attr(session, s_client_flight_frame, frame) : 0;
     Py_DECREF(flight);
     return rc == 0 ? call_method0(session, s_complete_method) : -1;
 }
@@ -212,7 +203,7 @@ static int encrypted_handshake(PyObject *session, PyObject *entries, PyObject *s
                                PyObject *frame, PyObject *ts) {
     if (append_entry(entries, side, k_encrypted_handshake, n, frame, ts, 1) < 0)
         return -1;
-    PyObject *sides = PyObject_GetAttr(session, s_encrypted_hs_sides);
+    PyObject *sides = get_attr(session, s_encrypted_hs_sides);
     if (sides == NULL)
         return -1;
     int rc = -1;
@@ -248,7 +239,7 @@ static int call_refresh(Call *call) {
     call->tls13 = call->null_mac < 0 ? -1 : attr_true(call->ctx, s_tls13);
     if (call->tls13 < 0)
         return -1;
-    Py_XSETREF(call->encrypted, PyObject_GetAttr(call->session, s_encrypted));
+    Py_XSETREF(call->encrypted, get_attr(call->session, s_encrypted));
     if (call->encrypted == NULL)
         return -1;
     call->stale = 0;
@@ -258,7 +249,7 @@ static int call_refresh(Call *call) {
 static int call_open(Call *call, PyObject *session, PyObject *side, Py_ssize_t sidx,
                      PyObject *frame, PyObject *ts) {
     *call = (Call){session, side, frame, ts, sidx, NULL, NULL, NULL, 0, 0, 1};
-    call->ctx = PyObject_GetAttr(session, s_ctx);
+    call->ctx = get_attr(session, s_ctx);
     if (call->ctx == NULL || (call->entries = entries_of(session)) == NULL ||
         call_refresh(call) < 0) {
         call_clear(call);
@@ -273,7 +264,7 @@ static int one_message(Call *call, int version, const unsigned char *payload, lo
     PyObject *rv = PyLong_FromLong(version);
     PyObject *raw = PyBytes_FromStringAndSize((const char *)payload, n);
     int rc = -1;
-    if (rv && raw && PyObject_SetAttr(call->ctx, s_record_version, rv) == 0) {
+    if (rv && raw && set_attr(call->ctx, s_record_version, rv) == 0) {
         PyObject *args[6] = {call->session, call->side, raw, call->frame, call->ts, rv};
         PyObject *r = PyObject_VectorcallMethod(s_message, args,
                                                 6 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
@@ -334,7 +325,7 @@ static int one_record(Call *call, int ctype, int version, long n,
             int broken = item_true(session, s_hs_broken, sidx);
             PyObject *hsbuf = NULL, *pending = NULL;
             Py_ssize_t buffered = -1;
-            if (broken == 0 && (hsbuf = PyObject_GetAttr(session, s_hsbuf)) != NULL &&
+            if (broken == 0 && (hsbuf = get_attr(session, s_hsbuf)) != NULL &&
                 (pending = PySequence_GetItem(hsbuf, sidx)) != NULL)
                 buffered = PyObject_Length(pending);
             Py_XDECREF(hsbuf);
@@ -395,14 +386,14 @@ static int plain_state(PyObject *session, PyObject *stream, int *starting,
         if (r != 0)
             return r < 0 ? -1 : 0;
     }
-    PyObject *buf = PyObject_GetAttr(stream, s_buf);
+    PyObject *buf = get_attr(stream, s_buf);
     if (buf == NULL)
         return -1;
     if (!PyByteArray_Check(buf)) {
         Py_DECREF(buf);
         return 0;
     }
-    PyObject *state = PyObject_GetAttr(stream, s_state);
+    PyObject *state = get_attr(stream, s_state);
     if (state == NULL) {
         Py_DECREF(buf);
         return -1;
@@ -429,7 +420,7 @@ static int plain_state(PyObject *session, PyObject *stream, int *starting,
     int midstream = attr_true(stream, s_midstream);
     if (midstream != 0)
         return midstream < 0 ? -1 : 0;
-    PyObject *base = PyObject_GetAttr(stream, s_base);
+    PyObject *base = get_attr(stream, s_base);
     if (base == NULL)
         return -1;
     int at_zero = PyObject_IsTrue(base);
@@ -445,7 +436,7 @@ static int plain_state(PyObject *session, PyObject *stream, int *starting,
  * buffer. The stream's offset before, in *base_offset. 0 or -1. */
 static int consume(PyObject *stream, int starting, Py_ssize_t used, const unsigned char *tail,
                    Py_ssize_t tail_len, int had_pending, long long *base_offset) {
-    PyObject *base = PyObject_GetAttr(stream, s_base);
+    PyObject *base = get_attr(stream, s_base);
     if (base == NULL)
         return -1;
     *base_offset = PyLong_AsLongLong(base);
@@ -455,21 +446,21 @@ static int consume(PyObject *stream, int starting, Py_ssize_t used, const unsign
     Py_XDECREF(step);
     int ok = after != NULL && !(*base_offset == -1 && PyErr_Occurred());
     if (ok && starting) {
-        PyObject *found = PyObject_GetAttr(stream, s_found_at);
+        PyObject *found = get_attr(stream, s_found_at);
         ok = found != NULL;
         if (ok && found == Py_None) {
             PyObject *zero = PyLong_FromLong(0);
-            ok = zero != NULL && PyObject_SetAttr(stream, s_found_at, zero) == 0;
+            ok = zero != NULL && set_attr(stream, s_found_at, zero) == 0;
             Py_XDECREF(zero);
         }
         Py_XDECREF(found);
-        ok = ok && PyObject_SetAttr(stream, s_state, s_records) == 0;
+        ok = ok && set_attr(stream, s_state, s_records) == 0;
     }
-    ok = ok && PyObject_SetAttr(stream, s_base, after) == 0;
+    ok = ok && set_attr(stream, s_base, after) == 0;
     Py_XDECREF(after);
     if (ok && (tail_len > 0 || had_pending)) {
         PyObject *rest = PyByteArray_FromStringAndSize((const char *)tail, tail_len);
-        ok = rest != NULL && PyObject_SetAttr(stream, s_buf, rest) == 0;
+        ok = rest != NULL && set_attr(stream, s_buf, rest) == 0;
         Py_XDECREF(rest);
     }
     return ok ? 0 : -1;
@@ -539,7 +530,7 @@ static PyObject *whole_records(PyObject *module, PyObject *const *args, Py_ssize
                      &base_offset) == 0;
     Py_XDECREF(pending);
     /* (TlsSession._record sets seen_tls first, for each record) */
-    ok = ok && PyObject_SetAttr(session, s_seen_tls, Py_True) == 0;
+    ok = ok && set_attr(session, s_seen_tls, Py_True) == 0;
     Call call;
     ok = ok && call_open(&call, session, side, sidx, frame, ts) == 0;
     if (ok) {
