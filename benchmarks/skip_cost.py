@@ -10,8 +10,11 @@ packet, best of R runs:
   the Ethernet/IPv4/TCP headers with ``struct`` and does nothing else (the floor for any
   Python reader of the file);
 - compiled walk (when tlslens.flows._fastscan is built): the time inside its ``scan``
-  (pcap) or ``scan_blocks`` (pcapng) calls, less the time in the Python they call (``FastLane.deliver``: the session
-  parsing handshake bytes), per record it consumed without returning to the Python loop.
+  (pcap) or ``scan_blocks`` (pcapng) calls, less the time in the Python they call
+  (``FastLane.deliver``: the session parsing handshake bytes; ``FastLane.synack``; and
+  ``FlowTable.close``: the end of a connection whose closing FIN the walk took, with its
+  building, judging and rendering), per record it consumed without returning to the
+  Python loop.
   That is the record walk itself plus the lane's work, for every such record: packets
   past the handshake, the handshake's plain packets, other shards' packets;
 - Python lane (``Options(compiled_lane=False)``): the time in ``FastLane.take`` on the
@@ -60,14 +63,29 @@ def compiled_cost(path: Path) -> tuple[int, int, float, float] | None:
 
     if not COMPILED:
         return None
+    from tlslens.flows.table import FlowTable
+
     real_walker, real_deliver = FastLane.walker, FastLane.deliver
-    deliver_attr = FastLane.__dict__["deliver"]  # the staticmethod, to put back as it was
+    real_synack, real_close = FastLane.synack, FlowTable.close
+    # the staticmethods, to put back as they were
+    deliver_attr, synack_attr = FastLane.__dict__["deliver"], FastLane.__dict__["synack"]
     clock = time.perf_counter_ns
-    spent = [0, 0, 0]  # ns in scan, ns in deliver, records consumed in C
+    spent = [0, 0, 0]  # ns in scan, ns in the Python it calls, records consumed in C
 
     def deliver(flow: object, side: int, payload: bytes, frame: int, ts_ns: int) -> None:
         a = clock()
         real_deliver(flow, side, payload, frame, ts_ns)  # type: ignore[arg-type]
+        spent[1] += clock() - a
+
+    def synack(flow: object, side: int, seq: int) -> None:
+        a = clock()
+        real_synack(flow, side, seq)  # type: ignore[arg-type]
+        spent[1] += clock() - a
+
+    def close(table: FlowTable, flow: object, ts_ns: int) -> None:
+        # (the connection's end: building, judging and rendering it, not the walk's work)
+        a = clock()
+        real_close(table, flow, ts_ns)  # type: ignore[arg-type]
         spent[1] += clock() - a
 
     class Timed:
@@ -97,6 +115,8 @@ def compiled_cost(path: Path) -> tuple[int, int, float, float] | None:
 
     FastLane.walker = walker  # type: ignore[method-assign,assignment]
     FastLane.deliver = staticmethod(deliver)  # type: ignore[method-assign,assignment]
+    FastLane.synack = staticmethod(synack)  # type: ignore[method-assign,assignment]
+    FlowTable.close = close  # type: ignore[method-assign,assignment]
     try:
         run = RunState()
         t0 = time.perf_counter()
@@ -106,6 +126,8 @@ def compiled_cost(path: Path) -> tuple[int, int, float, float] | None:
     finally:
         FastLane.walker = real_walker  # type: ignore[method-assign]
         FastLane.deliver = deliver_attr  # type: ignore[method-assign]
+        FastLane.synack = synack_attr  # type: ignore[method-assign]
+        FlowTable.close = real_close  # type: ignore[method-assign]
     packets = run.summary.packets if run.summary else 0
     return packets, spent[2], max(0, spent[0] - spent[1]) / 1e9, whole
 
